@@ -1,0 +1,3 @@
+module github.com/go-retryable/retryable
+
+go 1.26
