@@ -1,0 +1,3 @@
+module github.com/go-retryable/retryable/bench
+
+go 1.26

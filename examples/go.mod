@@ -1,0 +1,3 @@
+module github.com/go-retryable/retryable/examples
+
+go 1.26

@@ -1,0 +1,244 @@
+package hooks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/go-retryable/retryable/breaker"
+	"github.com/go-retryable/retryable/policy"
+)
+
+// InstallOption relaxes a check of [Install].
+type InstallOption func(*installConfig)
+
+type installConfig struct {
+	layering       bool
+	noContextLimit bool
+}
+
+// AllowBuiltinRetries lets [Install] add the policy to a client whose own
+// go-redis retries are on. The two loops then multiply: with MaxRetries 3
+// and a policy of 3 attempts a command can be sent 12 times, and go-redis's
+// loop retries an INCR after a lost reply. Prefer a client built with
+// MaxRetries: -1.
+func AllowBuiltinRetries() InstallOption {
+	return func(c *installConfig) { c.layering = true }
+}
+
+// AllowNoContextTimeout lets [Install] add the policy to a client whose
+// ContextTimeoutEnabled is false. go-redis then ignores the context's
+// deadline on socket reads, so a call to a frozen server returns after the
+// client's ReadTimeout, whatever deadline the caller set.
+func AllowNoContextTimeout() InstallOption {
+	return func(c *installConfig) { c.noContextLimit = true }
+}
+
+// Install adds p to an existing client: a *redis.Client (plain or Sentinel
+// failover), a *redis.ClusterClient or a *redis.Ring. The retry loop runs at
+// the client's top level; each node gets the policy's breaker (for a cluster
+// or ring, nodes added later too).
+//
+// It refuses, with an error that says what to change, a client whose own
+// retries are on (MaxRetries not -1) unless [AllowBuiltinRetries] is given,
+// and one with ContextTimeoutEnabled false unless [AllowNoContextTimeout] is.
+// Install the policy once per client: a second Install stacks a second loop.
+func Install(rdb redis.UniversalClient, p policy.Policy, opts ...InstallOption) error {
+	var cfg installConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	switch c := rdb.(type) {
+	case *redis.Client:
+		o := c.Options()
+		if err := check(cfg, "Options", o.MaxRetries, o.ContextTimeoutEnabled); err != nil {
+			return err
+		}
+		installClient(c, p)
+	case *redis.ClusterClient:
+		o := c.Options()
+		if err := check(cfg, "ClusterOptions", o.MaxRetries, o.ContextTimeoutEnabled); err != nil {
+			return err
+		}
+		installCluster(c, p)
+		return nil
+	case *redis.Ring:
+		o := c.Options()
+		if err := check(cfg, "RingOptions", o.MaxRetries, o.ContextTimeoutEnabled); err != nil {
+			return err
+		}
+		installRing(c, p)
+	case nil:
+		return errors.New("hooks: Install: nil client")
+	default:
+		return fmt.Errorf("hooks: Install: unsupported client type %T", rdb)
+	}
+	return nil
+}
+
+// check refuses settings that defeat the policy. maxRetries is the value
+// after go-redis's defaults were applied: 0 means its retries are off.
+func check(cfg installConfig, what string, maxRetries int, ctxTimeout bool) error {
+	if maxRetries > 0 && !cfg.layering {
+		return fmt.Errorf("hooks: Install: the client's own retries are on (%s.MaxRetries is %d): "+
+			"build it with MaxRetries: -1, or use a hooks.New* constructor, or pass hooks.AllowBuiltinRetries() to layer both loops",
+			what, maxRetries)
+	}
+	if !ctxTimeout && !cfg.noContextLimit {
+		return fmt.Errorf("hooks: Install: %s.ContextTimeoutEnabled is false, so go-redis ignores context deadlines on socket reads: "+
+			"set it to true, or use a hooks.New* constructor, or pass hooks.AllowNoContextTimeout()", what)
+	}
+	return nil
+}
+
+func installClient(c *redis.Client, p policy.Policy) {
+	h := newRetryHook(p)
+	node := c.Options().Addr
+	if node == "FailoverClient" {
+		node = "sentinel"
+	}
+	h.node = node
+	if g := p.Breakers(); g != nil {
+		h.brk = g.Get(node)
+	}
+	c.AddHook(h)
+}
+
+func installCluster(c *redis.ClusterClient, p policy.Policy) {
+	h := newRetryHook(p)
+	h.unhide = true
+	h.reload = func(context.Context) { c.ReloadState(context.Background()) }
+	c.AddHook(h)
+	if g := p.Breakers(); g != nil {
+		guard := nodeGuard(g, true)
+		c.OnNewNode(guard)
+		// Nodes that exist already; OnNewNode covers the ones made later.
+		_ = c.ForEachShard(context.Background(), func(_ context.Context, n *redis.Client) error {
+			guard(n)
+			return nil
+		})
+	}
+}
+
+func installRing(c *redis.Ring, p policy.Policy) {
+	c.AddHook(newRetryHook(p))
+	if g := p.Breakers(); g != nil {
+		guard := nodeGuard(g, false)
+		c.OnNewNode(guard)
+		_ = c.ForEachShard(context.Background(), func(_ context.Context, n *redis.Client) error {
+			guard(n)
+			return nil
+		})
+	}
+}
+
+// nodeGuard returns a function that adds a breaker hook to a node client,
+// once per client.
+func nodeGuard(g *breaker.Group, hide bool) func(*redis.Client) {
+	var seen sync.Map
+	return func(n *redis.Client) {
+		if _, dup := seen.LoadOrStore(n, struct{}{}); dup {
+			return
+		}
+		n.AddHook(&nodeHook{brk: g.Get(n.Options().Addr), hide: hide})
+	}
+}
+
+// NewClient returns a client for opt with p installed. It copies opt and
+// sets MaxRetries to -1 (the policy retries instead) and
+// ContextTimeoutEnabled to true (so deadlines reach the socket).
+func NewClient(opt *redis.Options, p policy.Policy) (*redis.Client, error) {
+	if opt == nil {
+		return nil, errors.New("hooks: NewClient: nil options")
+	}
+	o := *opt
+	o.MaxRetries = -1
+	o.ContextTimeoutEnabled = true
+	c := redis.NewClient(&o)
+	installClient(c, p)
+	return c, nil
+}
+
+// NewFailoverClient returns a Sentinel-backed client with p installed, its
+// own retries off and context deadlines on. Its breaker guards the current
+// master under the name "sentinel".
+func NewFailoverClient(opt *redis.FailoverOptions, p policy.Policy) (*redis.Client, error) {
+	if opt == nil {
+		return nil, errors.New("hooks: NewFailoverClient: nil options")
+	}
+	if opt.MasterName == "" {
+		return nil, errors.New("hooks: NewFailoverClient: MasterName is empty")
+	}
+	o := *opt
+	o.MaxRetries = -1
+	o.ContextTimeoutEnabled = true
+	c := redis.NewFailoverClient(&o)
+	installClient(c, p)
+	return c, nil
+}
+
+// NewClusterClient returns a cluster client with p installed: the retry
+// loop runs at the cluster level, so a retry can reach the new master after
+// a failover, and each node, including nodes discovered later, has its own
+// breaker. go-redis keeps following MOVED and ASK (MaxRedirects), which
+// never count as failures; node retries are off and context deadlines on.
+func NewClusterClient(opt *redis.ClusterOptions, p policy.Policy) (*redis.ClusterClient, error) {
+	if opt == nil {
+		return nil, errors.New("hooks: NewClusterClient: nil options")
+	}
+	if len(opt.Addrs) == 0 && opt.ClusterSlots == nil {
+		return nil, errors.New("hooks: NewClusterClient: no Addrs")
+	}
+	o := *opt
+	o.MaxRetries = -1
+	o.ContextTimeoutEnabled = true
+	c := redis.NewClusterClient(&o)
+	installCluster(c, p)
+	return c, nil
+}
+
+// NewRing returns a ring with p installed: the retry loop runs at the ring
+// level and each shard has its own breaker.
+func NewRing(opt *redis.RingOptions, p policy.Policy) (*redis.Ring, error) {
+	if opt == nil {
+		return nil, errors.New("hooks: NewRing: nil options")
+	}
+	if len(opt.Addrs) == 0 && opt.NewConsistentHash == nil {
+		return nil, errors.New("hooks: NewRing: no Addrs")
+	}
+	o := *opt
+	o.MaxRetries = -1
+	o.ContextTimeoutEnabled = true
+	c := redis.NewRing(&o)
+	installRing(c, p)
+	return c, nil
+}
+
+// NewUniversalClient picks the client kind as redis.NewUniversalClient does
+// (failover when MasterName is set, cluster for several addresses or
+// IsClusterMode, else a plain client) and returns it with p installed.
+func NewUniversalClient(opt *redis.UniversalOptions, p policy.Policy) (redis.UniversalClient, error) {
+	if opt == nil {
+		return nil, errors.New("hooks: NewUniversalClient: nil options")
+	}
+	o := *opt
+	o.MaxRetries = -1
+	o.ContextTimeoutEnabled = true
+	switch {
+	case o.MasterName != "" && (o.RouteByLatency || o.RouteRandomly || o.IsClusterMode):
+		c := redis.NewFailoverClusterClient(o.Failover())
+		installCluster(c, p)
+		return c, nil
+	case o.MasterName != "":
+		return NewFailoverClient(o.Failover(), p)
+	case len(o.Addrs) > 1 || o.IsClusterMode:
+		return NewClusterClient(o.Cluster(), p)
+	default:
+		return NewClient(o.Simple(), p)
+	}
+}

@@ -1,0 +1,231 @@
+package hooks
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/go-retryable/retryable"
+	"github.com/go-retryable/retryable/breaker"
+	"github.com/go-retryable/retryable/policy"
+)
+
+// Names under which pipelines and transactions appear in events and
+// per-command policy overrides.
+const (
+	pipelineName = "pipeline"
+	multiName    = "multi"
+)
+
+// ProcessPipelineHook runs a pipeline or a MULTI/EXEC transaction under
+// the policy. A pipeline is retried only when every command in it may be
+// run again given what its own error says; a transaction only when nothing
+// in it was executed.
+func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.slow || len(cmds) == 0 {
+			return h.pipelineSlow(ctx, cmds, next)
+		}
+		var t breaker.Ticket
+		if h.brk != nil {
+			var err error
+			if t, err = h.brk.Allow(); err != nil {
+				if allHandshake(cmds) {
+					return next(ctx, cmds)
+				}
+				return h.pipelineLoop(ctx, cmds, next, err)
+			}
+		}
+		if h.budget != nil {
+			h.budget.Request()
+		}
+		err := next(ctx, cmds)
+		if err == nil || err == redis.Nil {
+			if h.brk != nil {
+				h.brk.Done(t, breaker.Success)
+			}
+			return err
+		}
+		return h.pipelineFailed(ctx, cmds, next, t, err)
+	}
+}
+
+func (h *retryHook) pipelineSlow(ctx context.Context, cmds []redis.Cmder, next redis.ProcessPipelineHook) error {
+	if len(cmds) == 0 || allHandshake(cmds) {
+		return next(ctx, cmds)
+	}
+	if h.limiter != nil {
+		if err := h.limiter.Admit(ctx); err != nil {
+			return err
+		}
+	}
+	var t breaker.Ticket
+	if h.brk != nil {
+		var err error
+		if t, err = h.brk.Allow(); err != nil {
+			return h.pipelineLoop(ctx, cmds, next, err)
+		}
+	}
+	if h.budget != nil {
+		h.budget.Request()
+	}
+	err := h.pipelineAttempt(ctx, cmds, next)
+	if err == nil || err == redis.Nil {
+		if h.brk != nil {
+			h.brk.Done(t, breaker.Success)
+		}
+		return err
+	}
+	return h.pipelineFailed(ctx, cmds, next, t, err)
+}
+
+func (h *retryHook) pipelineFailed(ctx context.Context, cmds []redis.Cmder, next redis.ProcessPipelineHook, t breaker.Ticket, err error) error {
+	if allHandshake(cmds) {
+		if h.brk != nil {
+			h.brk.Done(t, breaker.Ignore)
+		}
+		return err
+	}
+	if h.brk != nil {
+		h.brk.Done(t, outcome(retryable.Classify(err)))
+	}
+	return h.pipelineLoop(ctx, cmds, next, err)
+}
+
+func (h *retryHook) pipelineLoop(ctx context.Context, cmds []redis.Cmder, next redis.ProcessPipelineHook, err error) error {
+	name := pipelineName
+	if isTx(cmds) {
+		name = multiName
+	}
+	f := policy.Failure{Command: name, Attempt: 1}
+	h.describe(&f, cmds, err)
+	if policy.RetriesDisabled(ctx) {
+		return h.pipelineFinish(ctx, f, policy.CallerOptOut)
+	}
+	first := h.now()
+	var prev time.Duration
+	for {
+		f.Elapsed = h.now().Sub(first)
+		d, why := h.p.Decide(f, prev)
+		if why == policy.Retry {
+			why = h.admitRetry(ctx, d)
+		}
+		if why != policy.Retry {
+			return h.pipelineFinish(ctx, f, why)
+		}
+		if h.p.Observed() {
+			h.p.Emit(ctx, policy.Event{Kind: policy.RetryScheduled, Command: name, Node: h.node,
+				Attempt: f.Attempt, Delay: d, Class: f.Class, Err: f.Err})
+		}
+		if h.sleep(ctx, d) != nil {
+			return h.pipelineFinish(ctx, f, policy.Deadline)
+		}
+		prev = d
+		f.Attempt++
+		if h.limiter != nil {
+			if lerr := h.limiter.Admit(ctx); lerr != nil {
+				return lerr
+			}
+		}
+		var t breaker.Ticket
+		if h.brk != nil {
+			var berr error
+			if t, berr = h.brk.Allow(); berr != nil {
+				f.Err, f.Class, f.Execution = berr, retryable.CircuitOpen, retryable.NotExecuted
+				continue
+			}
+		}
+		err := h.pipelineAttempt(ctx, cmds, next)
+		if err == nil || err == redis.Nil {
+			if h.brk != nil {
+				h.brk.Done(t, breaker.Success)
+			}
+			return err
+		}
+		h.describe(&f, cmds, err)
+		if h.brk != nil {
+			h.brk.Done(t, outcome(f.Class))
+		}
+		if h.reload != nil && topologyHint(f.Class) {
+			h.reload(ctx)
+		}
+	}
+}
+
+// describe fills f for a failed pipeline. The pipeline's kind is the least
+// safe of its commands, judged with each command's own error: a command that
+// completed, or may have, makes the pipeline unsafe to repeat when the
+// command itself is unsafe. A transaction is unsafe as a whole, so only a
+// failure that proves nothing ran lets it be retried.
+func (h *retryHook) describe(f *policy.Failure, cmds []redis.Cmder, err error) {
+	f.Err, f.Class = err, retryable.Classify(err)
+	if f.Command == multiName {
+		f.Info = retryable.Info{Kind: retryable.Unsafe}
+		f.Execution = retryable.Executed(err)
+		for _, c := range cmds {
+			if h.p.Lookup(c.Args()).Script && f.Execution == retryable.NotExecuted && c.Err() != nil {
+				// An error reply to a script inside EXEC may follow part of it.
+				f.Execution = retryable.Info{Script: true}.Executed(c.Err())
+			}
+		}
+		return
+	}
+	kind := retryable.Read
+	exec := retryable.NotExecuted
+	blocking := false
+	for _, c := range cmds {
+		info := h.p.Lookup(c.Args())
+		blocking = blocking || info.Blocking
+		if info.Kind < kind {
+			kind = info.Kind
+		}
+		if info.Kind != retryable.Unsafe {
+			continue
+		}
+		e := info.Executed(c.Err())
+		if e > exec {
+			exec = e
+		}
+	}
+	f.Info = retryable.Info{Kind: kind, Blocking: blocking}
+	f.Execution = exec
+}
+
+func (h *retryHook) pipelineAttempt(ctx context.Context, cmds []redis.Cmder, next redis.ProcessPipelineHook) error {
+	if d := h.p.AttemptTimeout(pipelineName); d > 0 {
+		actx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		return next(actx, cmds)
+	}
+	return next(ctx, cmds)
+}
+
+// pipelineFinish reports the end of a failed pipeline. Fallbacks and
+// log-and-continue apply to single commands only: a pipeline's caller reads
+// each command's own error.
+func (h *retryHook) pipelineFinish(ctx context.Context, f policy.Failure, why policy.Reason) error {
+	err := f.Err
+	class := f.Class
+	if why == policy.BudgetExhausted {
+		err, class = &breaker.ThrottledError{Reason: "retry budget exhausted", Last: f.Err}, retryable.Throttled
+	}
+	if h.p.Observed() && (f.Attempt > 1 || class.Recoverable()) {
+		h.p.Emit(ctx, policy.Event{Kind: policy.GaveUp, Command: f.Command, Node: h.node, Attempt: f.Attempt,
+			Class: class, Err: err, Reason: why})
+	}
+	return err
+}
+
+func isTx(cmds []redis.Cmder) bool {
+	return len(cmds) > 0 && cmds[0].Name() == multiName
+}
+
+func allHandshake(cmds []redis.Cmder) bool {
+	for _, c := range cmds {
+		if !isHandshake(c.Name()) {
+			return false
+		}
+	}
+	return len(cmds) > 0
+}
