@@ -43,7 +43,8 @@ func AllowNoContextTimeout() InstallOption {
 // or ring, nodes added later too).
 //
 // It refuses, with an error that says what to change, a client whose own
-// retries are on (MaxRetries not -1) unless [AllowBuiltinRetries] is given,
+// retries are on (MaxRetries not -1, or DialerRetries above 1) unless
+// [AllowBuiltinRetries] is given,
 // and one with ContextTimeoutEnabled false unless [AllowNoContextTimeout] is.
 // Install the policy once per client: a second Install stacks a second loop.
 func Install(rdb redis.UniversalClient, p policy.Policy, opts ...InstallOption) error {
@@ -56,20 +57,20 @@ func Install(rdb redis.UniversalClient, p policy.Policy, opts ...InstallOption) 
 	switch c := rdb.(type) {
 	case *redis.Client:
 		o := c.Options()
-		if err := check(cfg, "Options", o.MaxRetries, o.ContextTimeoutEnabled); err != nil {
+		if err := check(cfg, "Options", o.MaxRetries, o.DialerRetries, o.ContextTimeoutEnabled); err != nil {
 			return err
 		}
 		installClient(c, p)
 	case *redis.ClusterClient:
 		o := c.Options()
-		if err := check(cfg, "ClusterOptions", o.MaxRetries, o.ContextTimeoutEnabled); err != nil {
+		if err := check(cfg, "ClusterOptions", o.MaxRetries, o.DialerRetries, o.ContextTimeoutEnabled); err != nil {
 			return err
 		}
 		installCluster(c, p)
 		return nil
 	case *redis.Ring:
 		o := c.Options()
-		if err := check(cfg, "RingOptions", o.MaxRetries, o.ContextTimeoutEnabled); err != nil {
+		if err := check(cfg, "RingOptions", o.MaxRetries, o.DialerRetries, o.ContextTimeoutEnabled); err != nil {
 			return err
 		}
 		installRing(c, p)
@@ -81,13 +82,19 @@ func Install(rdb redis.UniversalClient, p policy.Policy, opts ...InstallOption) 
 	return nil
 }
 
-// check refuses settings that defeat the policy. maxRetries is the value
-// after go-redis's defaults were applied: 0 means its retries are off.
-func check(cfg installConfig, what string, maxRetries int, ctxTimeout bool) error {
+// check refuses settings that defeat the policy. The values are those
+// after go-redis applied its defaults: MaxRetries 0 means its command
+// retries are off, DialerRetries 1 means one dial per connection attempt.
+func check(cfg installConfig, what string, maxRetries, dialerRetries int, ctxTimeout bool) error {
 	if maxRetries > 0 && !cfg.layering {
 		return fmt.Errorf("hooks: Install: the client's own retries are on (%s.MaxRetries is %d): "+
 			"build it with MaxRetries: -1, or use a hooks.New* constructor, or pass hooks.AllowBuiltinRetries() to layer both loops",
 			what, maxRetries)
+	}
+	if dialerRetries > 1 && !cfg.layering {
+		return fmt.Errorf("hooks: Install: the client retries failed dials itself (%s.DialerRetries is %d, 100ms apart by default): "+
+			"build it with DialerRetries: 1, or use a hooks.New* constructor, or pass hooks.AllowBuiltinRetries()",
+			what, dialerRetries)
 	}
 	if !ctxTimeout && !cfg.noContextLimit {
 		return fmt.Errorf("hooks: Install: %s.ContextTimeoutEnabled is false, so go-redis ignores context deadlines on socket reads: "+
@@ -150,14 +157,17 @@ func nodeGuard(g *breaker.Group, hide bool) func(*redis.Client) {
 }
 
 // NewClient returns a client for opt with p installed. It copies opt and
-// sets MaxRetries to -1 (the policy retries instead) and
-// ContextTimeoutEnabled to true (so deadlines reach the socket).
+// sets MaxRetries to -1 and DialerRetries to 1 (the policy retries instead:
+// go-redis would otherwise dial up to 5 times, 100 ms apart, inside every
+// attempt) and ContextTimeoutEnabled to true (so deadlines reach the
+// socket).
 func NewClient(opt *redis.Options, p policy.Policy) (*redis.Client, error) {
 	if opt == nil {
 		return nil, errors.New("hooks: NewClient: nil options")
 	}
 	o := *opt
 	o.MaxRetries = -1
+	o.DialerRetries = 1
 	o.ContextTimeoutEnabled = true
 	c := redis.NewClient(&o)
 	installClient(c, p)
@@ -176,6 +186,7 @@ func NewFailoverClient(opt *redis.FailoverOptions, p policy.Policy) (*redis.Clie
 	}
 	o := *opt
 	o.MaxRetries = -1
+	o.DialerRetries = 1
 	o.ContextTimeoutEnabled = true
 	c := redis.NewFailoverClient(&o)
 	installClient(c, p)
@@ -196,6 +207,7 @@ func NewClusterClient(opt *redis.ClusterOptions, p policy.Policy) (*redis.Cluste
 	}
 	o := *opt
 	o.MaxRetries = -1
+	o.DialerRetries = 1
 	o.ContextTimeoutEnabled = true
 	c := redis.NewClusterClient(&o)
 	installCluster(c, p)
@@ -213,6 +225,7 @@ func NewRing(opt *redis.RingOptions, p policy.Policy) (*redis.Ring, error) {
 	}
 	o := *opt
 	o.MaxRetries = -1
+	o.DialerRetries = 1
 	o.ContextTimeoutEnabled = true
 	c := redis.NewRing(&o)
 	installRing(c, p)
@@ -228,6 +241,7 @@ func NewUniversalClient(opt *redis.UniversalOptions, p policy.Policy) (redis.Uni
 	}
 	o := *opt
 	o.MaxRetries = -1
+	o.DialerRetries = 1
 	o.ContextTimeoutEnabled = true
 	switch {
 	case o.MasterName != "" && (o.RouteByLatency || o.RouteRandomly || o.IsClusterMode):

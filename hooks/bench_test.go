@@ -1,0 +1,99 @@
+package hooks
+
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/go-retryable/retryable/policy"
+)
+
+func okNext(ctx context.Context, cmd redis.Cmder) error { return nil }
+
+func okPipeNext(ctx context.Context, cmds []redis.Cmder) error { return nil }
+
+// BenchmarkProcessHook measures what the hook adds to a command that
+// succeeds: compare "bare" (next alone) with the policies.
+func BenchmarkProcessHook(b *testing.B) {
+	ctx := context.Background()
+	noBreaker, err := policy.Default().With(policy.NoBreaker())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		fn   redis.ProcessHook
+	}{
+		{"bare", okNext},
+		{"zero-policy", newRetryHook(policy.Policy{}).ProcessHook(okNext)},
+		{"default-no-breaker", newRetryHook(noBreaker).ProcessHook(okNext)},
+		{"default", func() redis.ProcessHook {
+			p := policy.Default()
+			h := newRetryHook(p)
+			h.brk = p.Breakers().Get("127.0.0.1:6379")
+			return h.ProcessHook(okNext)
+		}()},
+	}
+	for _, c := range cases {
+		cmd := redis.NewStringCmd(ctx, "get", "k")
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.fn(ctx, cmd); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"-parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				cmd := redis.NewStringCmd(ctx, "get", "k")
+				for pb.Next() {
+					if err := c.fn(ctx, cmd); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkProcessPipelineHook(b *testing.B) {
+	ctx := context.Background()
+	p := policy.Default()
+	h := newRetryHook(p)
+	h.brk = p.Breakers().Get("127.0.0.1:6379")
+	fn := h.ProcessPipelineHook(okPipeNext)
+	cmds := []redis.Cmder{redis.NewStringCmd(ctx, "get", "a"), redis.NewStringCmd(ctx, "get", "b")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := fn(ctx, cmds); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestSuccessPathAllocatesNothing keeps the benchmark's promise in the
+// ordinary test run.
+func TestSuccessPathAllocatesNothing(t *testing.T) {
+	ctx := context.Background()
+	p := policy.Default()
+	h := newRetryHook(p)
+	h.brk = p.Breakers().Get("n")
+	fn := h.ProcessHook(okNext)
+	pfn := h.ProcessPipelineHook(okPipeNext)
+	cmd := redis.NewStringCmd(ctx, "get", "k")
+	cmds := []redis.Cmder{cmd}
+	if n := testing.AllocsPerRun(1000, func() { _ = fn(ctx, cmd) }); n != 0 {
+		t.Fatalf("ProcessHook allocates %v per call on success", n)
+	}
+	if n := testing.AllocsPerRun(1000, func() { _ = pfn(ctx, cmds) }); n != 0 {
+		t.Fatalf("ProcessPipelineHook allocates %v per call on success", n)
+	}
+	nilNext := func(ctx context.Context, cmd redis.Cmder) error { return redis.Nil }
+	nfn := h.ProcessHook(nilNext)
+	if n := testing.AllocsPerRun(1000, func() { _ = nfn(ctx, cmd) }); n != 0 {
+		t.Fatalf("ProcessHook allocates %v per call on a miss", n)
+	}
+}
