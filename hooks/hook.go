@@ -335,7 +335,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // unwraps it before anyone else sees it.
 type hiddenError struct{ err error }
 
-func (e *hiddenError) Error() string { return "retryable: hidden from the cluster loop: " + e.err.Error() }
+func (e *hiddenError) Error() string {
+	return "retryable: hidden from the cluster loop: " + e.err.Error()
+}
 
 func unhide(err error) error {
 	if h, ok := err.(*hiddenError); ok {

@@ -207,6 +207,4 @@ func (p Policy) Observed() bool {
 	return c.observer != nil || c.logger != nil
 }
 
-
-
 func asOpen(err error, target **breaker.OpenError) bool { return errors.As(err, target) }

@@ -189,7 +189,9 @@ func Command(names []string, opts ...Option) Option {
 // MarkIdempotent tells the policy that the named commands may be run twice,
 // beyond the built-in table (for example a module command, or an EVALSHA
 // script written to be idempotent). Names are case-insensitive.
-func MarkIdempotent(names ...string) Option { return mark(retryable.Idempotent, "MarkIdempotent", names) }
+func MarkIdempotent(names ...string) Option {
+	return mark(retryable.Idempotent, "MarkIdempotent", names)
+}
 
 // MarkUnsafe tells the policy that the named commands must never run twice,
 // overriding the built-in table.
