@@ -31,7 +31,12 @@ func (e *OpenError) Error() string {
 }
 
 // Unwrap returns gobreaker's error.
-func (e *OpenError) Unwrap() error { return e.Err }
+func (e *OpenError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // ThrottledError is the error of a retry or call that a [Budget] or
 // [Limiter] refused. It matches [ErrThrottled] through errors.Is and wraps
@@ -55,4 +60,52 @@ func (e *ThrottledError) Error() string {
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
 // Unwrap returns the last real error, or nil.
-func (e *ThrottledError) Unwrap() error { return e.Last }
+func (e *ThrottledError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Last
+}
+
+// Reasons a [ThrottledError] gives.
+const (
+	// ReasonBudget is the Reason of a retry that a [Budget] refused.
+	ReasonBudget = "retry budget exhausted"
+	// ReasonRateLimit is the Reason of a call that a [Limiter] refused.
+	ReasonRateLimit = "rate limit"
+)
+
+// ErrInvalid is matched, through errors.Is, by every error that
+// [Settings.Validate], [BudgetSettings.Validate] and [NewLimiter] return
+// for a bad setting.
+var ErrInvalid = errors.New("breaker: invalid setting")
+
+// InvalidError reports a bad setting, for example
+// "breaker: Settings.FailureRatio (1.5) must be in (0, 1]". It matches
+// [ErrInvalid] through errors.Is, and wraps the cause when there is one
+// (for example the error of an invalid [Settings.OpenBackoff] strategy).
+type InvalidError struct {
+	// Setting names the bad setting, for example "Settings.OpenTimeout".
+	Setting string
+	// Problem says what is wrong with it, for example "(-1s) is negative".
+	Problem string
+	// Err is the underlying error, or nil.
+	Err error
+}
+
+func (e *InvalidError) Error() string {
+	if e.Err != nil {
+		return "breaker: " + e.Setting + " " + e.Problem + ": " + e.Err.Error()
+	}
+	return "breaker: " + e.Setting + " " + e.Problem
+}
+
+// Is reports whether target is [ErrInvalid].
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// Unwrap returns the underlying error, or nil.
+func (e *InvalidError) Unwrap() error { return e.Err }
+
+func invalid(setting, format string, args ...any) error {
+	return &InvalidError{Setting: setting, Problem: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,109 @@
+package breaker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-retryable/retryable/breaker"
+	"github.com/sony/gobreaker/v2"
+)
+
+func ExampleBreaker() {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	b, err := breaker.New("10.0.0.1:6379", breaker.Settings{
+		ConsecutiveFailures: 3,
+		OpenTimeout:         2 * time.Second,
+		Now:                 func() time.Time { return now }, // a fake clock
+		OnStateChange: func(node string, from, to breaker.State) {
+			fmt.Printf("%s: %v -> %v\n", node, from, to)
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	// Three calls fail in a row: the breaker opens.
+	for range 3 {
+		ticket, err := b.Allow()
+		if err != nil {
+			panic(err)
+		}
+		b.Done(ticket, breaker.Failure) // the caller classified the error
+	}
+
+	// The next call is refused at once.
+	_, err = b.Allow()
+	var open *breaker.OpenError
+	fmt.Println(errors.As(err, &open), errors.Is(err, gobreaker.ErrOpenState), open.RetryIn)
+
+	// After the open time, one probe goes through; its success closes it.
+	now = now.Add(2 * time.Second)
+	ticket, err := b.Allow()
+	fmt.Println(err)
+	b.Done(ticket, breaker.Success)
+
+	// An operator can isolate the node by hand.
+	b.ForceOpen()
+	_, err = b.Allow()
+	fmt.Println(err)
+	b.Release()
+	// Output:
+	// 10.0.0.1:6379: closed -> open
+	// true true 2s
+	// 10.0.0.1:6379: open -> half-open
+	// <nil>
+	// 10.0.0.1:6379: half-open -> closed
+	// 10.0.0.1:6379: closed -> open
+	// breaker: 10.0.0.1:6379: circuit breaker is open
+	// 10.0.0.1:6379: open -> closed
+}
+
+func ExampleBudget() {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	budget, err := breaker.NewBudget(breaker.BudgetSettings{
+		Ratio:        0.1, // retries may add 10% to the load
+		MinPerSecond: 2,   // and 2 per second whatever the traffic
+		Now:          func() time.Time { return now },
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	// 100 calls, every one failing and trying to retry 3 times: an outage.
+	lastErr := errors.New("dial tcp: connection refused")
+	var refusal error
+	for range 100 {
+		budget.Request() // a first attempt
+		for range 3 {
+			if !budget.AllowRetry() {
+				refusal = &breaker.ThrottledError{Reason: breaker.ReasonBudget, Last: lastErr}
+				break
+			}
+		}
+	}
+	requests, retries, refused := budget.Stats()
+	fmt.Println(requests, retries, refused)
+	fmt.Println(refusal)
+	fmt.Println(errors.Is(refusal, breaker.ErrThrottled))
+	// Output:
+	// 100 12 100
+	// breaker: throttled: retry budget exhausted: dial tcp: connection refused
+	// true
+}
+
+func ExampleLimiter() {
+	// One call per minute, in bursts of at most 2; refuse, do not wait.
+	limiter, err := breaker.NewLimiter(1.0/60, 2, false)
+	if err != nil {
+		panic(err)
+	}
+	for range 3 {
+		fmt.Println(limiter.Admit(context.Background()))
+	}
+	// Output:
+	// <nil>
+	// <nil>
+	// breaker: throttled: rate limit
+}
