@@ -90,7 +90,7 @@ func (h *retryHook) processSlow(ctx context.Context, cmd redis.Cmder, next redis
 	}
 	if h.limiter != nil {
 		if err := h.limiter.Admit(ctx); err != nil {
-			return h.finish(ctx, cmd, policy.Failure{Command: name, Attempt: 0, Err: err, Class: retryable.Throttled}, policy.Retry, err)
+			return h.finish(ctx, cmd, policy.Failure{Command: name, Err: err, Class: retryable.Classify(err)}, policy.Retry, err)
 		}
 	}
 	var t breaker.Ticket
@@ -121,9 +121,7 @@ func (h *retryHook) refused(ctx context.Context, cmd redis.Cmder, next redis.Pro
 		// breaker already admitted: it is part of that command.
 		return next(ctx, cmd)
 	}
-	if h.budget != nil {
-		h.budget.Request()
-	}
+	// Not sent, so no deposit in the budget.
 	return h.loop(ctx, cmd, next, name, err)
 }
 
@@ -245,7 +243,9 @@ func (h *retryHook) finish(ctx context.Context, cmd redis.Cmder, f policy.Failur
 	class := f.Class
 	switch {
 	case refusal != nil:
-		err, class = refusal, retryable.Throttled
+		// The limiter's refusal, or the caller's own context error if it
+		// gave up while waiting for admission.
+		err, class = refusal, retryable.Classify(refusal)
 		if te, ok := refusal.(*breaker.ThrottledError); ok && te.Last == nil && f.Err != nil && f.Attempt > 0 {
 			err = &breaker.ThrottledError{Reason: te.Reason, Last: f.Err}
 		}

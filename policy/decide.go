@@ -89,8 +89,9 @@ func (p Policy) Decide(f Failure, prev time.Duration) (time.Duration, Reason) {
 		}
 	}
 	if f.Class == retryable.CircuitOpen {
-		var oe *breaker.OpenError
-		if asOpen(f.Err, &oe) && oe.RetryIn > d {
+		// errors.AsType, unlike errors.As, does not make its target escape:
+		// Decide stays allocation-free on this path too.
+		if oe, ok := errors.AsType[*breaker.OpenError](f.Err); ok && oe.RetryIn > d {
 			d = oe.RetryIn
 		}
 	}
@@ -144,10 +145,17 @@ func (p Policy) Lookup(args []any) retryable.Info {
 	info := retryable.Lookup(args)
 	c := p.cfg()
 	if len(c.marks) != 0 && len(args) > 0 {
-		if name, ok := args[0].(string); ok {
-			if k, ok := c.marks[strings.ToLower(name)]; ok {
-				info.Kind = k
-			}
+		// The same name types as retryable.Lookup, so that a []byte name
+		// cannot slip past MarkUnsafe.
+		var name string
+		switch v := args[0].(type) {
+		case string:
+			name = v
+		case []byte:
+			name = string(v)
+		}
+		if k, ok := c.marks[strings.ToLower(name)]; ok {
+			info.Kind = k
 		}
 	}
 	return info
@@ -206,5 +214,3 @@ func (p Policy) Observed() bool {
 	c := p.cfg()
 	return c.observer != nil || c.logger != nil
 }
-
-func asOpen(err error, target **breaker.OpenError) bool { return errors.As(err, target) }

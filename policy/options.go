@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,7 @@ func RetryOn(classes ...retryable.Class) Option {
 			}
 		}
 		c.retryOn = setOf(classes...)
+		c.abortOn &^= c.retryOn
 		return nil
 	}
 }
@@ -66,8 +68,9 @@ func AbortOn(classes ...retryable.Class) Option {
 
 // RetryIf adds a predicate consulted for failures that RetryOn does not
 // retry: returning true retries them (the command-safety rule and every limit
-// still apply; OK, Canceled and Closed are never retried). It must be cheap,
-// pure and safe for concurrent use. A nil predicate removes it.
+// still apply; OK, Response, Data, Canceled and Closed are never retried and
+// never reach it). It must be cheap, pure and safe for concurrent use. A nil
+// predicate removes it.
 func RetryIf(f func(Failure) bool) Option {
 	return func(c *config) error {
 		c.retryIf = f
@@ -165,10 +168,13 @@ func swallow(c *config) error {
 // Command applies opts to the named commands only, on top of the policy's
 // other settings wherever the options are given: Command([]string{"xadd"},
 // MaxAttempts(1)) makes XADD fail fast while the rest retries. Only
-// per-command options (retries, limits, backoff, fallback, LogAndContinue)
+// per-command options (retries, limits, backoff, fallback)
 // are allowed. Names are case-insensitive; "pipeline" and "multi" name
 // pipelines and transactions.
 func Command(names []string, opts ...Option) Option {
+	// With re-applies opts; a copy keeps a caller's later change to the
+	// slice it passed with opts... out of the policy.
+	opts = slices.Clone(opts)
 	return func(c *config) error {
 		if len(names) == 0 {
 			return fmt.Errorf("%sCommand: no command named", c.prefix())
@@ -199,6 +205,9 @@ func MarkUnsafe(names ...string) Option { return mark(retryable.Unsafe, "MarkUns
 
 func mark(k retryable.Kind, opt string, names []string) Option {
 	return func(c *config) error {
+		if err := c.global(opt); err != nil {
+			return err
+		}
 		if len(names) == 0 {
 			return fmt.Errorf("%s%s: no command named", c.prefix(), opt)
 		}
@@ -221,6 +230,9 @@ func mark(k retryable.Kind, opt string, names []string) Option {
 // fast and safe for concurrent use. Nil removes it.
 func Observe(f func(Event)) Option {
 	return func(c *config) error {
+		if err := c.global("Observe"); err != nil {
+			return err
+		}
 		c.observer = f
 		c.sinkChanged = true
 		return nil
@@ -232,6 +244,9 @@ func Observe(f func(Event)) Option {
 // turns logging off (the default).
 func Logger(l *slog.Logger) Option {
 	return func(c *config) error {
+		if err := c.global("Logger"); err != nil {
+			return err
+		}
 		c.logger = l
 		c.sinkChanged = true
 		return nil
@@ -246,6 +261,9 @@ func Logger(l *slog.Logger) Option {
 // as an event.
 func Breaker(s breaker.Settings) Option {
 	return func(c *config) error {
+		if err := c.global("Breaker"); err != nil {
+			return err
+		}
 		if err := s.Validate(); err != nil {
 			return fmt.Errorf("policy: Breaker: %w", err)
 		}
@@ -258,6 +276,9 @@ func Breaker(s breaker.Settings) Option {
 // NoBreaker removes the policy's circuit breaker.
 func NoBreaker() Option {
 	return func(c *config) error {
+		if err := c.global("NoBreaker"); err != nil {
+			return err
+		}
 		c.breakerSettings = nil
 		c.breakerBase = nil
 		c.breakers = nil
@@ -270,6 +291,9 @@ func NoBreaker() Option {
 // purpose; nil removes it.
 func Budget(b *breaker.Budget) Option {
 	return func(c *config) error {
+		if err := c.global("Budget"); err != nil {
+			return err
+		}
 		c.budget = b
 		return nil
 	}
@@ -279,9 +303,22 @@ func Budget(b *breaker.Budget) Option {
 // removes it.
 func Limit(l *breaker.Limiter) Option {
 	return func(c *config) error {
+		if err := c.global("Limit"); err != nil {
+			return err
+		}
 		c.limiter = l
 		return nil
 	}
+}
+
+// global refuses an option that applies to the whole policy when it is
+// given inside [Command], where it would otherwise be silently ignored
+// (NoBreaker, Budget(nil), Observe(nil), ...).
+func (c *config) global(opt string) error {
+	if c.inOverride != "" {
+		return fmt.Errorf("policy: Command(%s): %s is not a per-command option", c.inOverride, opt)
+	}
+	return nil
 }
 
 func (c *config) prefix() string {

@@ -112,9 +112,12 @@ func New(opts ...Option) (Policy, error) {
 }
 
 // With returns a copy of p with opts applied on top of p's settings.
-// Per-command overrides of p are kept; a new override for the same command
-// replaces the old one. Breakers, budget and limiter are shared with p unless
-// an option sets new ones.
+// Per-command overrides of p are kept and rebuilt on top of the changed
+// settings; a new override for the same command merges with the old one,
+// its options winning. Breakers, budget and limiter are shared with p unless
+// an option sets new ones; Observe and Logger also give the copy new
+// breakers, because breakers report their changes to the observer and
+// logger they were made with.
 func (p Policy) With(opts ...Option) (Policy, error) {
 	return p.with(p.cfg().clone(), opts)
 }
