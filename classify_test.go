@@ -507,8 +507,8 @@ func TestClassifyNilPointers(t *testing.T) {
 		exec  Execution
 	}{
 		{"nil ThrottledError", fmt.Errorf("x: %w", (*breaker.ThrottledError)(nil)), Throttled, NotExecuted},
-		// Its Unwrap dereferences the nil pointer: the recover answers.
-		{"nil OpenError", fmt.Errorf("x: %w", (*breaker.OpenError)(nil)), Data, Ambiguous},
+		// Its Unwrap is nil-safe, like ThrottledError's.
+		{"nil OpenError", fmt.Errorf("x: %w", (*breaker.OpenError)(nil)), CircuitOpen, NotExecuted},
 		{"nil OpError", fmt.Errorf("x: %w", (*net.OpError)(nil)), Data, Ambiguous},
 		{"nil DNSError", fmt.Errorf("x: %w", (*net.DNSError)(nil)), Data, Ambiguous},
 		{"nil SyscallError", fmt.Errorf("x: %w", (*os.SyscallError)(nil)), Data, Ambiguous},
