@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,17 +23,16 @@ const down = "127.0.0.1:1"
 // Pattern 1, fail fast: an error reply is a bug, not bad luck. It reaches
 // the caller at once and unchanged, whatever the policy retries.
 func Example_failFast() {
-	p, _ := policy.New(
-		policy.RetryOn(retryable.Connection),
-		policy.MaxAttempts(3),
-	)
+	ctx := context.Background()
+	addr := down
 	attempts := 0
+	p, _ := policy.New(policy.RetryOn(retryable.Connection), policy.MaxAttempts(3))
 	p, _ = p.With(policy.Observe(func(e policy.Event) {
 		if e.Kind == policy.RetryScheduled {
 			attempts++
 		}
 	}))
-	rdb, _ := hooks.NewClient(&redis.Options{Addr: down, DialTimeout: time.Second}, p)
+	rdb, _ := hooks.NewClient(&redis.Options{Addr: addr}, p)
 	defer rdb.Close()
 
 	// A Response error (here go-redis's own CROSSSLOT value, as a cluster
@@ -40,7 +40,10 @@ func Example_failFast() {
 	fmt.Println(retryable.Classify(redis.ErrCrossSlot), retryable.Classify(redis.ErrCrossSlot).Recoverable())
 
 	// A refused connection is recoverable and retried, then returned as is.
-	err := rdb.Get(context.Background(), "user:1").Err()
+	err := rdb.Get(ctx, "user:1").Err()
+	if !retryable.Classify(err).Recoverable() {
+		fmt.Println(err) // WRONGTYPE and friends are bugs: one attempt, no retry
+	}
 	fmt.Println(retryable.Classify(err), "after", attempts, "retries")
 	// Output:
 	// Response false
@@ -76,6 +79,8 @@ func Example_gracefulDegradation() {
 // jittered exponential backoff, never past the context's deadline, and an
 // INCR is never run twice when its reply was lost.
 func Example_retryWithBackoff() {
+	ctx := context.Background()
+	addr := down
 	var delays []time.Duration
 	p, _ := policy.New(
 		policy.RetryOn(retryable.Connection, retryable.ReadOnly, retryable.ClusterDown),
@@ -87,10 +92,10 @@ func Example_retryWithBackoff() {
 			}
 		}),
 	)
-	rdb, _ := hooks.NewClient(&redis.Options{Addr: down}, p)
+	rdb, _ := hooks.NewClient(&redis.Options{Addr: addr}, p)
 	defer rdb.Close()
 
-	err := rdb.Incr(context.Background(), "counter").Err()
+	err := rdb.Incr(ctx, "counter").Err()
 	// The dial was refused, so the INCR never ran and retrying it is safe.
 	fmt.Println(retryable.Classify(err), retryable.Executed(err), delays)
 	// Output:
@@ -100,19 +105,19 @@ func Example_retryWithBackoff() {
 // Pattern 4, log and continue: a best-effort cache write that fails is
 // logged (with policy.Logger) and the call reports success.
 func Example_logAndContinue() {
+	ctx := context.Background()
+	addr := down
 	swallowed := 0
-	p, _ := policy.New(
-		policy.LogAndContinue("setex"),
-		policy.Observe(func(e policy.Event) {
-			if e.Kind == policy.Swallowed {
-				swallowed++
-			}
-		}),
-	)
-	rdb, _ := hooks.NewClient(&redis.Options{Addr: down}, p)
+	p, _ := policy.New(policy.LogAndContinue("setex"), policy.Logger(slog.New(slog.DiscardHandler)))
+	p, _ = p.With(policy.Observe(func(e policy.Event) {
+		if e.Kind == policy.Swallowed {
+			swallowed++
+		}
+	}))
+	rdb, _ := hooks.NewClient(&redis.Options{Addr: addr}, p)
 	defer rdb.Close()
 
-	err := rdb.SetEx(context.Background(), "page:/", "<html>", time.Hour).Err()
+	err := rdb.SetEx(ctx, "page:/", "<html>", time.Hour).Err()
 	fmt.Println(err, swallowed)
 	// Output:
 	// <nil> 1
@@ -151,4 +156,29 @@ func ExampleNewClient_breaker() {
 	// Output:
 	// CircuitOpen true
 	// open
+}
+
+// The quick start of the README: build a client with the default policy;
+// errors stay go-redis's own, and Classify tells what went wrong.
+func ExampleNewClient() {
+	ctx := context.Background()
+	addr := down
+	rdb, err := hooks.NewClient(&redis.Options{Addr: addr}, policy.Default())
+	if err != nil {
+		panic(err)
+	}
+	defer rdb.Close()
+	val, err := rdb.Get(ctx, "user:1").Result()
+	switch {
+	case err == redis.Nil: // still go-redis's own errors
+		fmt.Println("miss")
+	case retryable.Classify(err) == retryable.CircuitOpen: // the node is known to be down
+		fmt.Println("down")
+	case err != nil:
+		fmt.Println(retryable.Classify(err), retryable.Classify(err).Action())
+	default:
+		fmt.Println(val)
+	}
+	// Output:
+	// Connection retry with backoff or fall back to an alternative
 }
