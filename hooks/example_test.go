@@ -108,7 +108,7 @@ func Example_logAndContinue() {
 	ctx := context.Background()
 	addr := down
 	swallowed := 0
-	p, _ := policy.New(policy.LogAndContinue("setex"), policy.Logger(slog.New(slog.DiscardHandler)))
+	p, _ := policy.New(policy.LogAndContinue("set"), policy.Logger(slog.New(slog.DiscardHandler)))
 	p, _ = p.With(policy.Observe(func(e policy.Event) {
 		if e.Kind == policy.Swallowed {
 			swallowed++
@@ -117,7 +117,7 @@ func Example_logAndContinue() {
 	rdb, _ := hooks.NewClient(&redis.Options{Addr: addr}, p)
 	defer rdb.Close()
 
-	err := rdb.SetEx(ctx, "page:/", "<html>", time.Hour).Err()
+	err := rdb.Set(ctx, "page:/", "<html>", time.Hour).Err()
 	fmt.Println(err, swallowed)
 	// Output:
 	// <nil> 1

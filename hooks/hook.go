@@ -68,7 +68,7 @@ func (h *retryHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 				return h.refused(ctx, cmd, next, err)
 			}
 		}
-		if h.budget != nil {
+		if h.budget != nil && !handshakeCmd(cmd) {
 			h.budget.Request()
 		}
 		err := next(ctx, cmd)
@@ -313,6 +313,20 @@ func isHandshake(name string) bool {
 		return true
 	}
 	return false
+}
+
+// handshakeCmd is isHandshake for the fast path: go-redis writes the
+// names of its handshake commands in lowercase, so the first argument is
+// compared as is, without the copy cmd.Name() makes of a name in capitals.
+// A handshake is not a first attempt: the budget must not earn credit from
+// it (a dead node behind a proxy would double the budget's ratio).
+func handshakeCmd(cmd redis.Cmder) bool {
+	args := cmd.Args()
+	if len(args) == 0 {
+		return false
+	}
+	name, ok := args[0].(string)
+	return ok && isHandshake(name)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -121,15 +121,16 @@ func installCluster(c *redis.ClusterClient, p policy.Policy) {
 	h.unhide = true
 	h.reload = func(context.Context) { c.ReloadState(context.Background()) }
 	c.AddHook(h)
-	if g := p.Breakers(); g != nil {
-		guard := nodeGuard(g, true)
-		c.OnNewNode(guard)
-		// Nodes that exist already; OnNewNode covers the ones made later.
-		_ = c.ForEachShard(context.Background(), func(_ context.Context, n *redis.Client) error {
-			guard(n)
-			return nil
-		})
-	}
+	// Every node gets a hook, breaker or not: go-redis's cluster loop
+	// retries recoverable errors up to MaxRedirects times whatever
+	// MaxRetries says, so the node hook must hide them from it.
+	guard := nodeGuard(p.Breakers(), true)
+	c.OnNewNode(guard)
+	// Nodes that exist already; OnNewNode covers the ones made later.
+	_ = c.ForEachShard(context.Background(), func(_ context.Context, n *redis.Client) error {
+		guard(n)
+		return nil
+	})
 }
 
 func installRing(c *redis.Ring, p policy.Policy) {
@@ -144,15 +145,19 @@ func installRing(c *redis.Ring, p policy.Policy) {
 	}
 }
 
-// nodeGuard returns a function that adds a breaker hook to a node client,
-// once per client.
+// nodeGuard returns a function that adds a node hook to a node client,
+// once per client: with a breaker from g, or none when g is nil.
 func nodeGuard(g *breaker.Group, hide bool) func(*redis.Client) {
 	var seen sync.Map
 	return func(n *redis.Client) {
 		if _, dup := seen.LoadOrStore(n, struct{}{}); dup {
 			return
 		}
-		n.AddHook(&nodeHook{brk: g.Get(n.Options().Addr), hide: hide})
+		h := &nodeHook{hide: hide}
+		if g != nil {
+			h.brk = g.Get(n.Options().Addr)
+		}
+		n.AddHook(h)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 // retry loop runs above it, at the cluster or ring level, so that a retry
 // can go to another node (the new master after a failover).
 type nodeHook struct {
+	// brk is nil when the policy has no breaker: the hook then only hides
+	// errors (see hide).
 	brk *breaker.Breaker
 	// hide wraps recoverable failures so go-redis's cluster loop, which
 	// retries them without asking whether the command is safe to repeat,
@@ -27,6 +29,13 @@ func (h *nodeHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h *nodeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.brk == nil {
+			err := next(ctx, cmd)
+			if err == nil || err == redis.Nil || isHandshake(cmd.Name()) {
+				return err
+			}
+			return h.failed(breaker.Ticket{}, err)
+		}
 		t, err := h.brk.Allow()
 		if err != nil {
 			if isHandshake(cmd.Name()) {
@@ -48,6 +57,9 @@ func (h *nodeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 
 func (h *nodeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	if h.brk == nil {
+		return next
+	}
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		t, err := h.brk.Allow()
 		if err != nil {
@@ -76,7 +88,9 @@ func (h *nodeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 
 func (h *nodeHook) failed(t breaker.Ticket, err error) error {
 	class := retryable.Classify(err)
-	h.brk.Done(t, outcome(class))
+	if h.brk != nil {
+		h.brk.Done(t, outcome(class))
+	}
 	if h.hide && class.Recoverable() && class != retryable.ReadOnly {
 		return &hiddenError{err}
 	}

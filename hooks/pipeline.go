@@ -37,7 +37,7 @@ func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 				return h.pipelineLoop(ctx, cmds, next, err)
 			}
 		}
-		if h.budget != nil {
+		if h.budget != nil && !allHandshake(cmds) {
 			h.budget.Request()
 		}
 		err := next(ctx, cmds)

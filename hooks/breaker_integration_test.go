@@ -1,0 +1,1072 @@
+package hooks_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/go-retryable/retryable"
+	"github.com/go-retryable/retryable/backoff"
+	"github.com/go-retryable/retryable/breaker"
+	"github.com/go-retryable/retryable/hooks"
+	"github.com/go-retryable/retryable/internal/redistest"
+	"github.com/go-retryable/retryable/policy"
+)
+
+// Real-Redis tests of circuit breaking through the hooks: a dead node, a
+// frozen cluster master, error replies that must not count, and manual
+// control. Figures are logged with t.Logf; run with -v to see them.
+
+// stateChange is one transition a breaker reported, with the time it was
+// delivered and the dial count at that moment.
+type stateChange struct {
+	node     string
+	from, to breaker.State
+	at       time.Time
+	dials    int64
+}
+
+func (c stateChange) String() string { return c.from.String() + "->" + c.to.String() }
+
+// stateLog records the transitions an OnStateChange callback delivers, in
+// delivery order. It is safe for concurrent use.
+type stateLog struct {
+	dials func() int64 // read at each transition; nil reads 0
+
+	mu  sync.Mutex
+	all []stateChange
+}
+
+func (l *stateLog) record(node string, from, to breaker.State) {
+	c := stateChange{node: node, from: from, to: to, at: time.Now()}
+	if l.dials != nil {
+		c.dials = l.dials()
+	}
+	l.mu.Lock()
+	l.all = append(l.all, c)
+	l.mu.Unlock()
+}
+
+// of returns the transitions of node, or of every node when node is "".
+func (l *stateLog) of(node string) []stateChange {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []stateChange
+	for _, c := range l.all {
+		if node == "" || c.node == node {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// find returns node's first from->to transition delivered at or after since.
+func (l *stateLog) find(node string, from, to breaker.State, since time.Time) (stateChange, bool) {
+	for _, c := range l.of(node) {
+		if c.from == from && c.to == to && !c.at.Before(since) {
+			return c, true
+		}
+	}
+	return stateChange{}, false
+}
+
+// await waits until node reports from->to at or after since, and returns
+// that transition.
+func (l *stateLog) await(t *testing.T, timeout time.Duration, node string, from, to breaker.State, since time.Time) stateChange {
+	t.Helper()
+	var got stateChange
+	ok := pollFor(timeout, func() bool {
+		var found bool
+		got, found = l.find(node, from, to, since)
+		return found
+	})
+	if !ok {
+		t.Fatalf("breaker of %s did not report %v->%v within %v; transitions: %v", node, from, to, timeout, l.of(node))
+	}
+	return got
+}
+
+// pollFor calls cond every 5 ms until it is true or timeout passes.
+func pollFor(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			return cond()
+		}
+		<-tick.C
+	}
+	return true
+}
+
+// breakerEdges are the transitions a breaker may make on its own.
+var breakerEdges = map[[2]breaker.State]bool{
+	{breaker.Closed, breaker.Open}:     true,
+	{breaker.Open, breaker.HalfOpen}:   true,
+	{breaker.HalfOpen, breaker.Open}:   true,
+	{breaker.HalfOpen, breaker.Closed}: true,
+}
+
+// checkBreakerChain reports an error unless changes form a chain of automatic
+// transitions that starts closed: each from is the previous to, so a
+// transition reported twice (or lost) breaks it.
+func checkBreakerChain(changes []stateChange) error {
+	state := breaker.Closed
+	for i, c := range changes {
+		if c.from != state {
+			return fmt.Errorf("transition %d is %v but the breaker was %v: %v", i, c, state, changes)
+		}
+		if !breakerEdges[[2]breaker.State{c.from, c.to}] {
+			return fmt.Errorf("transition %d (%v) is not one a breaker makes by itself: %v", i, c, changes)
+		}
+		state = c.to
+	}
+	return nil
+}
+
+func countEdge(changes []stateChange, from, to breaker.State) int {
+	n := 0
+	for _, c := range changes {
+		if c.from == from && c.to == to {
+			n++
+		}
+	}
+	return n
+}
+
+// eventTally collects a policy's events. It is safe for concurrent use.
+type eventTally struct {
+	retries atomic.Int64 // RetryScheduled
+	gaveUp  atomic.Int64
+	refused atomic.Int64
+
+	mu      sync.Mutex
+	changes []stateChange // BreakerChanged
+	kinds   map[policy.EventKind]int
+}
+
+func (o *eventTally) observe(e policy.Event) {
+	switch e.Kind {
+	case policy.RetryScheduled:
+		o.retries.Add(1)
+	case policy.GaveUp:
+		o.gaveUp.Add(1)
+	case policy.Refused:
+		o.refused.Add(1)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.kinds == nil {
+		o.kinds = make(map[policy.EventKind]int)
+	}
+	o.kinds[e.Kind]++
+	if e.Kind == policy.BreakerChanged {
+		o.changes = append(o.changes, stateChange{node: e.Node, from: e.From, to: e.To, at: time.Now()})
+	}
+}
+
+func (o *eventTally) breakerChanges(node string) []stateChange {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []stateChange
+	for _, c := range o.changes {
+		if c.node == node {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// sameEdges reports whether two transition lists name the same edges in
+// the same order (times and dial counts aside).
+func sameEdges(a, b []stateChange) bool {
+	return slices.EqualFunc(a, b, func(x, y stateChange) bool {
+		return x.node == y.node && x.from == y.from && x.to == y.to
+	})
+}
+
+// dialCountHook is a test hook that counts the dials of the client it is
+// added to, the pool's background dials included.
+type dialCountHook struct{ n atomic.Int64 }
+
+func (d *dialCountHook) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d.n.Add(1)
+		return next(ctx, network, addr)
+	}
+}
+
+func (d *dialCountHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (d *dialCountHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// loadCall is one call made by a loadGen.
+type loadCall struct {
+	start time.Time
+	took  time.Duration
+	class retryable.Class
+	err   error
+}
+
+// loadGen runs workers that call a function in a loop, once per pace (or
+// back to back when pace is 0), and records every call.
+type loadGen struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+
+	mu    sync.Mutex
+	calls []loadCall
+}
+
+// startLoadGen starts workers calling call until halt. call gets the worker's
+// index; it must give each call its own deadline.
+func startLoadGen(t *testing.T, workers int, pace time.Duration, call func(worker int) error) *loadGen {
+	l := &loadGen{stop: make(chan struct{})}
+	for w := range workers {
+		l.wg.Add(1)
+		go l.work(w, pace, call)
+	}
+	t.Cleanup(func() { l.halt() })
+	return l
+}
+
+func (l *loadGen) work(w int, pace time.Duration, call func(int) error) {
+	defer l.wg.Done()
+	var tick <-chan time.Time
+	if pace > 0 {
+		tk := time.NewTicker(pace)
+		defer tk.Stop()
+		tick = tk.C
+	}
+	for {
+		if tick != nil {
+			select {
+			case <-l.stop:
+				return
+			case <-tick:
+			}
+		} else {
+			select {
+			case <-l.stop:
+				return
+			default:
+			}
+		}
+		start := time.Now()
+		err := call(w)
+		s := loadCall{start: start, took: time.Since(start), class: retryable.Classify(err), err: err}
+		l.mu.Lock()
+		l.calls = append(l.calls, s)
+		l.mu.Unlock()
+	}
+}
+
+// halt stops the workers, waits for them and returns every call made.
+func (l *loadGen) halt() []loadCall {
+	l.once.Do(func() { close(l.stop) })
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.calls)
+}
+
+// snapshot returns the calls made so far.
+func (l *loadGen) snapshot() []loadCall {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.calls)
+}
+
+// startedIn returns the calls that started in [from, to).
+func startedIn(calls []loadCall, from, to time.Time) []loadCall {
+	var out []loadCall
+	for _, c := range calls {
+		if !c.start.Before(from) && c.start.Before(to) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// countClasses counts calls by class.
+func countClasses(calls []loadCall) map[retryable.Class]int {
+	m := make(map[retryable.Class]int)
+	for _, c := range calls {
+		m[c.class]++
+	}
+	return m
+}
+
+func classSummary(m map[retryable.Class]int) string {
+	var parts []string
+	for _, c := range retryable.Classes {
+		if m[c] > 0 {
+			parts = append(parts, fmt.Sprintf("%v=%d", c, m[c]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// quantile returns the q-quantile (0..1) of ds, or 0 for none.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(q * float64(len(s)-1))
+	return s[i]
+}
+
+func tookAll(calls []loadCall) []time.Duration {
+	ds := make([]time.Duration, len(calls))
+	for i, c := range calls {
+		ds[i] = c.took
+	}
+	return ds
+}
+
+// distinctErrors returns up to n distinct error messages of failed calls,
+// for failure messages.
+func distinctErrors(calls []loadCall, n int) []string {
+	var out []string
+	for _, c := range calls {
+		if c.err == nil || errors.Is(c.err, redis.Nil) {
+			continue
+		}
+		if msg := c.err.Error(); !slices.Contains(out, msg) {
+			out = append(out, msg)
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// commandCalls returns the calls+rejected_calls of one command from the
+// server's INFO commandstats (0 when it never ran).
+func commandCalls(t *testing.T, s *redistest.Server, cmd string) int {
+	t.Helper()
+	v, ok := s.Info(t, "commandstats")["cmdstat_"+cmd]
+	if !ok {
+		return 0
+	}
+	total := 0
+	for field := range strings.SplitSeq(v, ",") {
+		k, n, _ := strings.Cut(field, "=")
+		if k == "calls" || k == "rejected_calls" {
+			i, err := strconv.Atoi(n)
+			if err != nil {
+				t.Fatalf("commandstats %s: bad field %q", cmd, field)
+			}
+			total += i
+		}
+	}
+	return total
+}
+
+// TestIntegrationOutageBreakerOpens puts 64 looping goroutines in front of a
+// node that dies for two seconds, once behind a proxy (the proxy accepts
+// and closes: EOF) and once directly (connection refused). The breaker must
+// open after its threshold, turn the calls away in microseconds with
+// CircuitOpen, let only its probes reach the dead node, and close again on
+// its own once the node is back, with every transition reported once.
+func TestIntegrationOutageBreakerOpens(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		viaProxy bool
+	}{
+		{"proxy-eof", true},       // the proxy accepts, fails to reach the node, closes: EOF
+		{"direct-refused", false}, // nothing listens: connection refused
+	} {
+		t.Run(tc.name, func(t *testing.T) { testOutage(t, tc.name, tc.viaProxy) })
+	}
+}
+
+func testOutage(t *testing.T, name string, viaProxy bool) {
+	const (
+		workers     = 64
+		pace        = 5 * time.Millisecond
+		threshold   = 5
+		openTimeout = 400 * time.Millisecond
+		probes      = 1
+		attempts    = 2
+		outage      = 2 * time.Second
+		grace       = 100 * time.Millisecond // lets calls allowed before the breaker opened end
+	)
+	srv := redistest.Start(t)
+	addr := srv.Addr()
+	var dials func() int64
+	var counter dialCountHook
+	if viaProxy {
+		px := redistest.NewProxy(t, srv.Addr())
+		addr = px.Addr()
+		dials = px.Dials
+	} else {
+		dials = counter.n.Load
+	}
+
+	log := &stateLog{dials: dials}
+	obs := &eventTally{}
+	p, err := policy.New(
+		policy.RetryOn(retryable.Connection),
+		policy.MaxAttempts(attempts),
+		policy.Backoff(backoff.Constant(5*time.Millisecond)),
+		policy.Breaker(breaker.Settings{
+			ConsecutiveFailures: threshold,
+			OpenTimeout:         openTimeout,
+			HalfOpenProbes:      probes,
+			OnStateChange:       log.record,
+		}),
+		policy.Observe(obs.observe),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := hooks.NewClient(&redis.Options{
+		Addr:         addr,
+		DialTimeout:  500 * time.Millisecond,
+		ReadTimeout:  500 * time.Millisecond,
+		WriteTimeout: 500 * time.Millisecond,
+	}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if !viaProxy {
+		c.AddHook(&counter)
+	}
+	if err := c.Set(context.Background(), "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET before the outage: %v", err)
+	}
+
+	ld := startLoadGen(t, workers, pace, func(int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return c.Get(ctx, "k").Err()
+	})
+	time.Sleep(300 * time.Millisecond)
+
+	killAt := time.Now()
+	srv.Kill()
+	open := log.await(t, 2*time.Second, addr, breaker.Closed, breaker.Open, killAt)
+	time.Sleep(grace)
+	graceAt, graceDials := time.Now(), dials()
+	time.Sleep(time.Until(killAt.Add(outage)))
+	restartAt, restartDials := time.Now(), dials()
+	srv.Restart(t)
+	upAt := time.Now()
+
+	closed := log.await(t, 5*time.Second, addr, breaker.HalfOpen, breaker.Closed, restartAt)
+	time.Sleep(300 * time.Millisecond)
+	calls := ld.halt()
+	endAt := time.Now()
+
+	// Calls that ended before the kill all succeeded.
+	var before []loadCall
+	for _, c := range calls {
+		if c.start.Add(c.took).Before(killAt) {
+			before = append(before, c)
+		}
+	}
+	if n := len(before) - countClasses(before)[retryable.OK]; n != 0 || len(before) == 0 {
+		t.Errorf("before the outage: %d calls, %d failed (%v); want all to succeed", len(before), n, distinctErrors(before, 3))
+	}
+
+	// While open: CircuitOpen, fast.
+	during := startedIn(calls, open.at, restartAt)
+	var failed []loadCall
+	for _, c := range during {
+		if c.class != retryable.OK {
+			failed = append(failed, c)
+		}
+	}
+	classes := countClasses(failed)
+	p50, p99 := quantile(tookAll(failed), 0.5), quantile(tookAll(failed), 0.99)
+	window := restartAt.Sub(graceAt)
+	dialsInWindow := restartDials - graceDials
+	halfOpens := countEdge(changesBetween(log.of(addr), graceAt, restartAt), breaker.Open, breaker.HalfOpen)
+	t.Logf("outage (%s): breaker opened %v after the kill (%d dials by then); %v open..restart: %d calls, %d failed [%s], failed-call latency p50 %v p99 %v",
+		name,
+		open.at.Sub(killAt).Round(time.Millisecond), open.dials, restartAt.Sub(open.at).Round(time.Millisecond),
+		len(during), len(failed), classSummary(classes), p50, p99)
+	t.Logf("outage: dials to the dead node in the last %v of it: %d (%d half-open periods); all dials open..restart: %d; calls in that window: %d",
+		window.Round(time.Millisecond), dialsInWindow, halfOpens, restartDials-open.dials, len(startedIn(calls, graceAt, restartAt)))
+	if len(failed) == 0 || len(failed) != len(during) {
+		t.Errorf("open..restart: %d calls, %d failed; want every call to fail", len(during), len(failed))
+	}
+	if co := classes[retryable.CircuitOpen]; co*10 < len(failed)*9 {
+		t.Errorf("open..restart: %d of %d failed calls are CircuitOpen [%s]; want at least 90%%", co, len(failed), classSummary(classes))
+	}
+	if p50 >= time.Millisecond {
+		t.Errorf("open..restart: failed-call latency p50 %v (p99 %v); want under 1ms", p50, p99)
+	}
+	// Each half-open period lets probes through, each of which may dial
+	// once per attempt; go-redis's pool may probe a refused port once a
+	// second by itself.
+	periods := int64(window/openTimeout) + 1
+	maxDials := periods*probes*attempts + int64(window/time.Second) + 1 + 3
+	if dialsInWindow > maxDials {
+		t.Errorf("dead node got %d dials in %v; want at most %d (probe level, not one per call)", dialsInWindow, window, maxDials)
+	}
+	if int64(halfOpens) > periods+1 {
+		t.Errorf("%d open->half-open transitions in %v with OpenTimeout %v; want at most %d", halfOpens, window, openTimeout, periods+1)
+	}
+	if halfOpens < 2 {
+		t.Errorf("%d open->half-open transitions in %v with OpenTimeout %v; want the breaker to probe repeatedly", halfOpens, window, openTimeout)
+	}
+
+	// After the restart: closed on its own, every call succeeds again.
+	after := startedIn(calls, closed.at, endAt)
+	t.Logf("recovery: restart took %v, breaker closed %v after it; %d calls after closing: [%s]",
+		upAt.Sub(restartAt).Round(time.Millisecond), closed.at.Sub(upAt).Round(time.Millisecond), len(after), classSummary(countClasses(after)))
+	if len(after) == 0 || countClasses(after)[retryable.OK] != len(after) {
+		t.Errorf("after the breaker closed: %d calls, %d OK (%v); want every call to succeed", len(after),
+			countClasses(after)[retryable.OK], distinctErrors(after, 3))
+	}
+	if d := closed.at.Sub(upAt); d > 3*time.Second {
+		t.Errorf("breaker closed %v after the node was back; want within 3s", d)
+	}
+	if st := p.Breakers().Get(addr).State(); st != breaker.Closed {
+		t.Errorf("breaker state at the end: %v; want closed", st)
+	}
+
+	changes := log.of(addr)
+	if err := checkBreakerChain(changes); err != nil {
+		t.Error(err)
+	}
+	if n := countEdge(changes, breaker.Closed, breaker.Open); n != 1 {
+		t.Errorf("closed->open reported %d times; want once: %v", n, changes)
+	}
+	if n := countEdge(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
+		t.Errorf("half-open->closed reported %d times; want once: %v", n, changes)
+	}
+	if a, b := countEdge(changes, breaker.Open, breaker.HalfOpen), countEdge(changes, breaker.HalfOpen, breaker.Open); a != b+1 {
+		t.Errorf("open->half-open %d times, half-open->open %d times; want one more of the first: %v", a, b, changes)
+	}
+	if got := obs.breakerChanges(addr); !sameEdges(got, changes) {
+		t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, changes)
+	}
+}
+
+// changesBetween returns the transitions delivered in [from, to).
+func changesBetween(changes []stateChange, from, to time.Time) []stateChange {
+	var out []stateChange
+	for _, c := range changes {
+		if !c.at.Before(from) && c.at.Before(to) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// TestIntegrationMissesAndErrorRepliesKeepBreakerClosed sends thousands of
+// GETs on missing keys (redis.Nil) and WRONGTYPE error replies, single and
+// pipelined, to a plain client and to a cluster, through breakers that
+// would open at the first failure: none opens, none counts a failure, and
+// nothing is retried.
+func TestIntegrationMissesAndErrorRepliesKeepBreakerClosed(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		start func(t *testing.T, p policy.Policy) (redis.UniversalClient, []*redistest.Server)
+	}{
+		{"client", func(t *testing.T, p policy.Policy) (redis.UniversalClient, []*redistest.Server) {
+			srv := redistest.Start(t)
+			c, err := hooks.NewClient(&redis.Options{Addr: srv.Addr()}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			return c, []*redistest.Server{srv}
+		}},
+		{"cluster", func(t *testing.T, p policy.Policy) (redis.UniversalClient, []*redistest.Server) {
+			cl := redistest.StartCluster(t, 3, 0)
+			c, err := hooks.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs()}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			return c, cl.Masters()
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const (
+				workers    = 8
+				missesEach = 250
+				pipesEach  = 2
+				pipeLen    = 100
+				wrongEach  = 25
+			)
+			log := &stateLog{}
+			obs := &eventTally{}
+			p, err := policy.New(
+				policy.RetryOn(retryable.Connection, retryable.ClusterDown),
+				policy.MaxAttempts(3),
+				policy.Breaker(breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Minute, OnStateChange: log.record}),
+				policy.Observe(obs.observe),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, servers := tc.start(t, p)
+			ctx := context.Background()
+
+			// A string per worker, so HGET and LPUSH on it get WRONGTYPE.
+			for w := range workers {
+				if err := c.Set(ctx, "str:"+strconv.Itoa(w), "x", 0).Err(); err != nil {
+					t.Fatalf("SET: %v", err)
+				}
+			}
+			var (
+				wg       sync.WaitGroup
+				mu       sync.Mutex
+				problems []string
+				misses   atomic.Int64
+				wrong    atomic.Int64
+			)
+			report := func(format string, args ...any) {
+				mu.Lock()
+				defer mu.Unlock()
+				if len(problems) < 5 {
+					problems = append(problems, fmt.Sprintf(format, args...))
+				}
+			}
+			isWrongType := func(err error) bool {
+				return err != nil && strings.HasPrefix(err.Error(), "WRONGTYPE") && retryable.Classify(err) == retryable.Response
+			}
+			start := time.Now()
+			for w := range workers {
+				wg.Go(func() {
+					str := "str:" + strconv.Itoa(w)
+					for i := range missesEach {
+						if err := c.Get(ctx, fmt.Sprintf("missing:%d:%d", w, i)).Err(); err != redis.Nil {
+							report("GET on a missing key: %v; want redis.Nil itself", err)
+						}
+						misses.Add(1)
+						if i%(missesEach/wrongEach) == 0 {
+							if err := c.LPush(ctx, str, "a").Err(); !isWrongType(err) {
+								report("LPUSH on a string: %v; want WRONGTYPE", err)
+							}
+							wrong.Add(1)
+						}
+					}
+					for range pipesEach {
+						cmds, err := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+							for i := range pipeLen {
+								pipe.Get(ctx, fmt.Sprintf("missing:p%d:%d", w, i))
+							}
+							pipe.HGet(ctx, str, "f")
+							return nil
+						})
+						misses.Add(pipeLen)
+						wrong.Add(1)
+						if err == nil {
+							report("pipeline of misses and a WRONGTYPE: no error")
+						}
+						for _, cmd := range cmds[:pipeLen] {
+							if cmd.Err() != redis.Nil {
+								report("pipelined GET on a missing key: %v; want redis.Nil", cmd.Err())
+							}
+						}
+						if err := cmds[pipeLen].Err(); !isWrongType(err) {
+							report("pipelined HGET on a string: %v; want WRONGTYPE", err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			took := time.Since(start)
+			for _, s := range problems {
+				t.Error(s)
+			}
+
+			nodes := 0
+			p.Breakers().Each(func(b *breaker.Breaker) {
+				nodes++
+				if cs := b.Counts(); cs.State != breaker.Closed || cs.ConsecutiveFailures != 0 || cs.Openings != 0 || cs.Forced {
+					t.Errorf("breaker of %s after misses and WRONGTYPE: %+v; want closed with no failures", b.Node(), cs)
+				}
+			})
+			if nodes < len(servers) {
+				t.Errorf("%d breakers; want one per node (%d)", nodes, len(servers))
+			}
+			if changes := log.of(""); len(changes) != 0 {
+				t.Errorf("breakers reported transitions %v; want none", changes)
+			}
+			obs.mu.Lock()
+			kinds := maps.Clone(obs.kinds)
+			obs.mu.Unlock()
+			if len(kinds) != 0 {
+				t.Errorf("policy events %v; want none (no retry, no refusal)", kinds)
+			}
+			// Each WRONGTYPE command ran once: nothing was retried.
+			ran := 0
+			for _, s := range servers {
+				ran += commandCalls(t, s, "lpush") + commandCalls(t, s, "hget")
+			}
+			if int64(ran) != wrong.Load() {
+				t.Errorf("servers ran LPUSH/HGET %d times; the test sent %d", ran, wrong.Load())
+			}
+			t.Logf("%s: %d misses and %d WRONGTYPE replies in %v through %d breakers: all closed, 0 failures counted",
+				tc.name, misses.Load(), wrong.Load(), took.Round(time.Millisecond), nodes)
+		})
+	}
+}
+
+// TestIntegrationManualControl isolates a node by hand: ForceOpen refuses
+// every call without touching the server, ForceClose lets calls through
+// even to a failing node, Release returns to automatic operation, and every
+// transition is reported exactly once.
+func TestIntegrationManualControl(t *testing.T) {
+	t.Parallel()
+	const openTimeout = 300 * time.Millisecond
+	srv := redistest.Start(t)
+	px := redistest.NewProxy(t, srv.Addr())
+	node := px.Addr()
+	log := &stateLog{}
+	obs := &eventTally{}
+	p, err := policy.New(
+		policy.RetryOn(retryable.Connection),
+		policy.MaxAttempts(2),
+		policy.Backoff(backoff.Constant(time.Millisecond)),
+		policy.Breaker(breaker.Settings{ConsecutiveFailures: 3, OpenTimeout: openTimeout, OnStateChange: log.record}),
+		policy.Observe(obs.observe),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := hooks.NewClient(&redis.Options{Addr: node, DialTimeout: time.Second, ReadTimeout: time.Second}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	brk := p.Breakers().Get(node)
+	wantChanges := func(step string, want ...[2]breaker.State) {
+		t.Helper()
+		got := log.of(node)
+		ok := len(got) == len(want)
+		for i := 0; ok && i < len(want); i++ {
+			ok = got[i].from == want[i][0] && got[i].to == want[i][1]
+		}
+		if !ok {
+			t.Fatalf("%s: transitions %v; want %v", step, got, want)
+		}
+	}
+	gets := func(n int) (classes map[retryable.Class]int, took []time.Duration, last error) {
+		classes = make(map[retryable.Class]int)
+		for range n {
+			t0 := time.Now()
+			err := c.Get(ctx, "k").Err()
+			took = append(took, time.Since(t0))
+			classes[retryable.Classify(err)]++
+			if err != nil {
+				last = err
+			}
+		}
+		return classes, took, last
+	}
+
+	// ForceOpen: refused here, the server never hears of it.
+	getsBefore, dialsBefore := commandCalls(t, srv, "get"), px.Dials()
+	brk.ForceOpen()
+	wantChanges("ForceOpen", [2]breaker.State{breaker.Closed, breaker.Open})
+	if cs := brk.Counts(); cs.State != breaker.Open || !cs.Forced || cs.RetryIn != 0 {
+		t.Errorf("after ForceOpen: %+v; want open, forced, RetryIn 0", cs)
+	}
+	classes, took, last := gets(200)
+	_, perr := c.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.Get(ctx, "k")
+		pipe.Get(ctx, "k")
+		return nil
+	})
+	t.Logf("forced open: 200 GETs [%s] in p50 %v p99 %v; pipeline: %v", classSummary(classes),
+		quantile(took, 0.5), quantile(took, 0.99), perr)
+	if classes[retryable.CircuitOpen] != 200 {
+		t.Errorf("forced open: GETs ended [%s]; want all CircuitOpen", classSummary(classes))
+	}
+	if oe, ok := errors.AsType[*breaker.OpenError](last); !ok || oe.Node != node || oe.RetryIn != 0 || !errors.Is(last, gobreaker.ErrOpenState) {
+		t.Errorf("forced open: err %v (%T); want *breaker.OpenError for %s, RetryIn 0, wrapping gobreaker.ErrOpenState", last, last, node)
+	}
+	if got := retryable.Classify(perr); got != retryable.CircuitOpen {
+		t.Errorf("forced open: pipeline err %v classifies as %v; want CircuitOpen", perr, got)
+	}
+	if p50 := quantile(took, 0.5); p50 >= time.Millisecond {
+		t.Errorf("forced open: GET p50 %v; want under 1ms", p50)
+	}
+	if got := commandCalls(t, srv, "get") - getsBefore; got != 0 {
+		t.Errorf("forced open: server ran %d GETs; want 0", got)
+	}
+	if got := px.Dials() - dialsBefore; got != 0 {
+		t.Errorf("forced open: %d dials; want 0", got)
+	}
+
+	// ForceClose: everything goes through, even to a failing node, and
+	// nothing counts.
+	brk.ForceClose()
+	wantChanges("ForceClose", [2]breaker.State{breaker.Closed, breaker.Open}, [2]breaker.State{breaker.Open, breaker.Closed})
+	px.SetRefuse(true)
+	px.CloseConns()
+	dialsBefore = px.Dials()
+	classes, _, last = gets(20)
+	dials := px.Dials() - dialsBefore
+	t.Logf("forced closed, node refusing: 20 GETs [%s], %d dials; last error %v", classSummary(classes), dials, last)
+	if classes[retryable.Connection] != 20 {
+		t.Errorf("forced closed, node refusing: GETs ended [%s]; want all Connection", classSummary(classes))
+	}
+	if dials < 20 {
+		t.Errorf("forced closed, node refusing: %d dials for 20 calls; want every call to reach the node", dials)
+	}
+	if cs := brk.Counts(); cs.State != breaker.Closed || !cs.Forced || cs.ConsecutiveFailures != 0 {
+		t.Errorf("forced closed after 20 failures: %+v; want closed, forced, nothing counted", cs)
+	}
+	px.SetRefuse(false)
+	getsBefore = commandCalls(t, srv, "get")
+	if classes, _, last := gets(20); classes[retryable.OK] != 20 {
+		t.Errorf("forced closed, node back: GETs ended [%s] (%v); want all OK", classSummary(classes), last)
+	}
+	if got := commandCalls(t, srv, "get") - getsBefore; got != 20 {
+		t.Errorf("forced closed: server ran %d GETs; want 20", got)
+	}
+
+	// Release: automatic again, from a fresh closed state, not reported
+	// (it was closed already).
+	releasedAt := time.Now()
+	brk.Release()
+	if cs := brk.Counts(); cs.State != breaker.Closed || cs.Forced {
+		t.Errorf("after Release: %+v; want closed, not forced", cs)
+	}
+	wantChanges("Release", [2]breaker.State{breaker.Closed, breaker.Open}, [2]breaker.State{breaker.Open, breaker.Closed})
+	px.SetRefuse(true)
+	px.CloseConns()
+	// Threshold 3, two attempts a call: the first call counts 2 failures,
+	// the second opens the breaker.
+	if err := c.Get(ctx, "k").Err(); retryable.Classify(err) != retryable.Connection {
+		t.Errorf("automatic, node refusing: GET err %v; want a Connection error", err)
+	}
+	if cs := brk.Counts(); cs.State != breaker.Closed || cs.ConsecutiveFailures != 2 {
+		t.Errorf("automatic, after one failing call of 2 attempts: %+v; want closed with 2 consecutive failures", cs)
+	}
+	if err := c.Get(ctx, "k").Err(); retryable.Classify(err) != retryable.CircuitOpen {
+		t.Errorf("automatic, second failing call: err %v; want CircuitOpen (its retry refused by the breaker it opened)", err)
+	}
+	if st := brk.Counts().State; st != breaker.Open {
+		t.Fatalf("automatic: breaker %v after 4 failed attempts (threshold 3); want open", st)
+	}
+	dialsBefore = px.Dials()
+	if err := c.Get(ctx, "k").Err(); retryable.Classify(err) != retryable.CircuitOpen {
+		t.Errorf("automatic, open: GET err %v; want CircuitOpen", err)
+	}
+	if got := px.Dials() - dialsBefore; got != 0 {
+		t.Errorf("automatic, open: %d dials; want 0", got)
+	}
+	px.SetRefuse(false)
+	opened, ok := log.find(node, breaker.Closed, breaker.Open, releasedAt)
+	if !ok {
+		t.Fatalf("automatic: the breaker is open but reported no closed->open: %v", log.of(node))
+	}
+	var recovered time.Time
+	redistest.WaitFor(t, 5*time.Second, func() bool {
+		if c.Get(ctx, "k").Err() == nil {
+			recovered = time.Now()
+			return true
+		}
+		return false
+	})
+	t.Logf("automatic: opened on the third failed attempt, first success %v later (OpenTimeout %v)",
+		recovered.Sub(opened.at).Round(time.Millisecond), openTimeout)
+	if d := recovered.Sub(opened.at); d < openTimeout*3/4 {
+		t.Errorf("automatic: a call succeeded %v after the breaker opened; want none before its OpenTimeout %v", d, openTimeout)
+	}
+	if st := brk.State(); st != breaker.Closed {
+		t.Errorf("automatic: breaker %v after a successful probe; want closed", st)
+	}
+	want := [][2]breaker.State{
+		{breaker.Closed, breaker.Open}, {breaker.Open, breaker.Closed}, // forced
+		{breaker.Closed, breaker.Open}, {breaker.Open, breaker.HalfOpen}, {breaker.HalfOpen, breaker.Closed}, // automatic
+	}
+	wantChanges("automatic", want...)
+	if got := obs.breakerChanges(node); !sameEdges(got, log.of(node)) {
+		t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, log.of(node))
+	}
+}
+
+// TestIntegrationClusterFrozenMaster freezes (SIGSTOP) one master of a
+// three-master cluster under load: its breaker opens, calls for its keys
+// fail fast with CircuitOpen instead of waiting out the read timeout,
+// calls for keys on the other masters keep their pace, and after the thaw
+// a probe succeeds and the breaker closes by itself.
+func TestIntegrationClusterFrozenMaster(t *testing.T) {
+	const (
+		threshold      = 3
+		openTimeout    = 500 * time.Millisecond
+		readTimeout    = 200 * time.Millisecond
+		callDeadline   = 300 * time.Millisecond
+		healthyWorkers = 4
+		frozenWorkers  = 2
+		phase          = time.Second
+	)
+	cl := redistest.StartCluster(t, 3, 0)
+	// With its 1s node timeout the cluster would soon mark the frozen
+	// master failed and, with no replica to promote, stop serving every
+	// slot (cluster-require-full-coverage). This test is about the client
+	// isolating one node, so the nodes are told to be patient.
+	for _, s := range cl.Nodes() {
+		s.ConfigSet(t, "cluster-node-timeout", "60000")
+	}
+	masters := cl.Masters()
+	frozen := masters[0]
+	var healthyKeys, frozenKeys []string
+	for i := 0; len(healthyKeys) < 8 || len(frozenKeys) < 4; i++ {
+		key := "key:" + strconv.Itoa(i)
+		switch m := cl.MasterFor(key); {
+		case m == frozen && len(frozenKeys) < 4:
+			frozenKeys = append(frozenKeys, key)
+		case m != frozen && len(healthyKeys) < 8:
+			healthyKeys = append(healthyKeys, key)
+		}
+	}
+
+	log := &stateLog{}
+	obs := &eventTally{}
+	p, err := policy.New(
+		policy.RetryOn(retryable.Connection, retryable.ClusterDown),
+		policy.MaxAttempts(2),
+		policy.Backoff(backoff.Constant(5*time.Millisecond)),
+		policy.Breaker(breaker.Settings{ConsecutiveFailures: threshold, OpenTimeout: openTimeout, OnStateChange: log.record}),
+		policy.Observe(obs.observe),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := hooks.NewClusterClient(&redis.ClusterOptions{
+		Addrs:        cl.Addrs(),
+		DialTimeout:  readTimeout,
+		ReadTimeout:  readTimeout,
+		WriteTimeout: readTimeout,
+	}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	for _, k := range slices.Concat(healthyKeys, frozenKeys) {
+		if err := c.Set(ctx, k, "v", 0).Err(); err != nil {
+			t.Fatalf("SET %s: %v", k, err)
+		}
+	}
+	get := func(keys []string) func(int) error {
+		var n atomic.Int64
+		return func(int) error {
+			ctx, cancel := context.WithTimeout(context.Background(), callDeadline)
+			defer cancel()
+			return c.Get(ctx, keys[int(n.Add(1))%len(keys)]).Err()
+		}
+	}
+	healthy := startLoadGen(t, healthyWorkers, 0, get(healthyKeys))
+	frozenLoad := startLoadGen(t, frozenWorkers, 2*time.Millisecond, get(frozenKeys))
+
+	time.Sleep(200 * time.Millisecond)
+	beforeFrom := time.Now()
+	time.Sleep(phase)
+	beforeTo := time.Now()
+
+	freezeAt := time.Now()
+	frozen.Freeze()
+	open := log.await(t, 3*time.Second, frozen.Addr(), breaker.Closed, breaker.Open, freezeAt)
+	duringFrom := time.Now()
+	time.Sleep(phase)
+	duringTo := time.Now()
+	thawAt := time.Now()
+	frozen.Thaw()
+	closed := log.await(t, 10*time.Second, frozen.Addr(), breaker.HalfOpen, breaker.Closed, thawAt)
+	time.Sleep(200 * time.Millisecond)
+	hCalls := healthy.halt()
+	fCalls := frozenLoad.halt()
+	endAt := time.Now()
+
+	okRate := func(calls []loadCall, from, to time.Time) float64 {
+		return float64(countClasses(startedIn(calls, from, to))[retryable.OK]) / to.Sub(from).Seconds()
+	}
+	before, during := okRate(hCalls, beforeFrom, beforeTo), okRate(hCalls, duringFrom, duringTo)
+	fWhileOpen := startedIn(fCalls, open.at, thawAt)
+	var fFailed []loadCall
+	for _, c := range fWhileOpen {
+		if c.class != retryable.OK {
+			fFailed = append(fFailed, c)
+		}
+	}
+	fClasses := countClasses(fFailed)
+	p50, p99 := quantile(tookAll(fFailed), 0.5), quantile(tookAll(fFailed), 0.99)
+	t.Logf("cluster: healthy masters %.0f ops/s before the freeze, %.0f ops/s while frozen (%.0f%%); breaker of the frozen master opened %v after SIGSTOP",
+		before, during, 100*during/before, open.at.Sub(freezeAt).Round(time.Millisecond))
+	t.Logf("cluster: frozen master's keys while its breaker was open: %d calls, %d failed [%s], failed-call latency p50 %v p99 %v (read timeout %v); closed %v after the thaw",
+		len(fWhileOpen), len(fFailed), classSummary(fClasses), p50, p99, readTimeout, closed.at.Sub(thawAt).Round(time.Millisecond))
+
+	if hc := countClasses(hCalls); hc[retryable.OK] != len(hCalls) {
+		t.Errorf("healthy masters' keys: %d calls, [%s] (%v); want every one to succeed", len(hCalls), classSummary(hc), distinctErrors(hCalls, 3))
+	}
+	if before == 0 || during < before/2 {
+		t.Errorf("healthy masters: %.0f ops/s while one master was frozen, %.0f before; want at least half", during, before)
+	}
+	if len(fFailed) == 0 || fClasses[retryable.CircuitOpen]*10 < len(fFailed)*9 {
+		t.Errorf("frozen master's keys while open: [%s]; want at least 90%% CircuitOpen", classSummary(fClasses))
+	}
+	if p50 >= readTimeout/20 {
+		t.Errorf("frozen master's keys while open: failed-call p50 %v; want well under the %v read timeout", p50, readTimeout)
+	}
+	if after := startedIn(fCalls, closed.at, endAt); len(after) == 0 || countClasses(after)[retryable.OK] != len(after) {
+		t.Errorf("frozen master's keys after its breaker closed: %d calls [%s] (%v); want all OK",
+			len(after), classSummary(countClasses(after)), distinctErrors(after, 3))
+	}
+
+	changes := log.of(frozen.Addr())
+	if err := checkBreakerChain(changes); err != nil {
+		t.Error(err)
+	}
+	if n := countEdge(changes, breaker.Closed, breaker.Open); n != 1 {
+		t.Errorf("frozen master: closed->open reported %d times; want once: %v", n, changes)
+	}
+	if n := countEdge(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
+		t.Errorf("frozen master: half-open->closed reported %d times; want once: %v", n, changes)
+	}
+	if got := obs.breakerChanges(frozen.Addr()); !sameEdges(got, changes) {
+		t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, changes)
+	}
+	for _, m := range masters[1:] {
+		if ch := log.of(m.Addr()); len(ch) != 0 {
+			t.Errorf("healthy master %s: breaker transitions %v; want none", m.Addr(), ch)
+		}
+	}
+	p.Breakers().Each(func(b *breaker.Breaker) {
+		if st := b.State(); st != breaker.Closed {
+			t.Errorf("breaker of %s at the end: %v; want closed", b.Node(), st)
+		}
+	})
+	if b := p.Breakers().Get(frozen.Addr()); b.Counts().ConsecutiveFailures != 0 {
+		t.Errorf("frozen master's breaker after closing: %+v; want its counters reset", b.Counts())
+	}
+}
