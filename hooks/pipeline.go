@@ -37,7 +37,9 @@ func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 				return h.pipelineLoop(ctx, cmds, next, err)
 			}
 		}
-		if h.budget != nil && !allHandshake(cmds) {
+		// go-redis's handshake pipelines start with a handshake command;
+		// looking at the first only keeps the success path O(1).
+		if h.budget != nil && !handshakeCmd(cmds[0]) {
 			h.budget.Request()
 		}
 		err := next(ctx, cmds)
