@@ -1,0 +1,7 @@
+//go:build race
+
+package bench
+
+// raceEnabled reports whether the race detector instruments this binary;
+// it distorts timing, so throughput ratios are only logged then.
+const raceEnabled = true
