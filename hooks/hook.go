@@ -90,7 +90,7 @@ func (h *retryHook) processSlow(ctx context.Context, cmd redis.Cmder, next redis
 	}
 	if h.limiter != nil {
 		if err := h.limiter.Admit(ctx); err != nil {
-			return h.finish(ctx, cmd, policy.Failure{Command: name, Err: err, Class: retryable.Classify(err)}, policy.Retry, err)
+			return h.finish(ctx, cmd, policy.Failure{Command: name, Err: err, Class: retryable.Classify(err)}, policy.RateLimited, err)
 		}
 	}
 	var t breaker.Ticket
@@ -148,37 +148,58 @@ func (h *retryHook) failed(ctx context.Context, cmd redis.Cmder, next redis.Proc
 	return h.loop(ctx, cmd, next, name, err)
 }
 
-// loop decides about a failed first attempt and runs the retries.
+// loop decides about a failed first attempt of a single command and runs
+// its retries.
 func (h *retryHook) loop(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook, name string, err error) error {
 	info := h.p.Lookup(cmd.Args())
 	f := policy.Failure{Command: name, Attempt: 1, Info: info}
-	f.Err, f.Class, f.Execution = err, retryable.Classify(err), info.Executed(err)
+	describe := func(f *policy.Failure, err error) {
+		f.Err, f.Class, f.Execution = err, retryable.Classify(err), info.Executed(err)
+	}
+	describe(&f, err)
+	attempt := func(ctx context.Context) error { return h.attempt(ctx, name, cmd, next) }
+	res, ok, why, refusal := h.retry(ctx, &f, attempt, describe)
+	if ok {
+		return res
+	}
+	return h.finish(ctx, cmd, f, why, refusal)
+}
+
+// retry runs the retries of a call, single command or pipeline, whose first
+// attempt failed as f says. When an attempt succeeds it returns that
+// attempt's result (nil or redis.Nil) and ok. Otherwise f holds the last
+// failure, why says why the retries stopped, and refusal is the limiter's
+// error when it refused a retry. describe fills f from a failed attempt's
+// error. It runs only after a failure, so its allocations do not touch the
+// success path.
+func (h *retryHook) retry(ctx context.Context, f *policy.Failure, attempt func(context.Context) error,
+	describe func(*policy.Failure, error)) (res error, ok bool, why policy.Reason, refusal error) {
 	if policy.RetriesDisabled(ctx) {
-		return h.finish(ctx, cmd, f, policy.CallerOptOut, nil)
+		return nil, false, policy.CallerOptOut, nil
 	}
 	first := h.now()
 	var prev time.Duration
 	for {
 		f.Elapsed = h.now().Sub(first)
-		d, why := h.p.Decide(f, prev)
+		d, why := h.p.Decide(*f, prev)
 		if why == policy.Retry {
 			why = h.admitRetry(ctx, d)
 		}
 		if why != policy.Retry {
-			return h.finish(ctx, cmd, f, why, nil)
+			return nil, false, why, nil
 		}
 		if h.p.Observed() {
-			h.p.Emit(ctx, policy.Event{Kind: policy.RetryScheduled, Command: name, Node: h.node,
+			h.p.Emit(ctx, policy.Event{Kind: policy.RetryScheduled, Command: f.Command, Node: h.node,
 				Attempt: f.Attempt, Delay: d, Class: f.Class, Err: f.Err})
 		}
 		if h.sleep(ctx, d) != nil {
-			return h.finish(ctx, cmd, f, policy.Deadline, nil)
+			return nil, false, policy.Deadline, nil
 		}
 		prev = d
 		f.Attempt++
 		if h.limiter != nil {
 			if lerr := h.limiter.Admit(ctx); lerr != nil {
-				return h.finish(ctx, cmd, f, policy.Retry, lerr)
+				return nil, false, policy.RateLimited, lerr
 			}
 		}
 		var t breaker.Ticket
@@ -189,7 +210,7 @@ func (h *retryHook) loop(ctx context.Context, cmd redis.Cmder, next redis.Proces
 				continue
 			}
 		}
-		err := h.attempt(ctx, name, cmd, next)
+		err := attempt(ctx)
 		if h.unhide {
 			err = unhide(err)
 		}
@@ -197,9 +218,9 @@ func (h *retryHook) loop(ctx context.Context, cmd redis.Cmder, next redis.Proces
 			if h.brk != nil {
 				h.brk.Done(t, breaker.Success)
 			}
-			return err
+			return err, true, policy.Retry, nil
 		}
-		f.Err, f.Class, f.Execution = err, retryable.Classify(err), info.Executed(err)
+		describe(f, err)
 		if h.brk != nil {
 			h.brk.Done(t, outcome(f.Class))
 		}
@@ -237,7 +258,9 @@ func (h *retryHook) attempt(ctx context.Context, name string, cmd redis.Cmder, n
 // finish ends a call that will not be retried: it reports the decision and
 // applies log-and-continue or the fallback. refusal, when set, is the error
 // of a limiter that refused the call; otherwise the caller gets f.Err, or a
-// Throttled error wrapping it when the budget ran out.
+// Throttled error wrapping it when the budget ran out. cmd is nil for a
+// pipeline: fallbacks and log-and-continue apply to single commands only,
+// since a pipeline's caller reads each command's own error.
 func (h *retryHook) finish(ctx context.Context, cmd redis.Cmder, f policy.Failure, why policy.Reason, refusal error) error {
 	err := f.Err
 	class := f.Class
@@ -261,7 +284,7 @@ func (h *retryHook) finish(ctx context.Context, cmd redis.Cmder, f policy.Failur
 		h.p.Emit(ctx, policy.Event{Kind: kind, Command: f.Command, Node: h.node, Attempt: f.Attempt,
 			Class: class, Err: err, Reason: why})
 	}
-	if !class.Recoverable() {
+	if !class.Recoverable() || cmd == nil {
 		return err
 	}
 	if h.p.Swallows(f.Command) {

@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"context"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -59,7 +58,7 @@ func (h *retryHook) pipelineSlow(ctx context.Context, cmds []redis.Cmder, next r
 	}
 	if h.limiter != nil {
 		if err := h.limiter.Admit(ctx); err != nil {
-			return err
+			return h.finish(ctx, nil, policy.Failure{Command: pipelineName, Err: err, Class: retryable.Classify(err)}, policy.RateLimited, err)
 		}
 	}
 	var t breaker.Ticket
@@ -101,58 +100,14 @@ func (h *retryHook) pipelineLoop(ctx context.Context, cmds []redis.Cmder, next r
 		name = multiName
 	}
 	f := policy.Failure{Command: name, Attempt: 1}
-	h.describe(&f, cmds, err)
-	if policy.RetriesDisabled(ctx) {
-		return h.pipelineFinish(ctx, f, policy.CallerOptOut)
+	describe := func(f *policy.Failure, err error) { h.describe(f, cmds, err) }
+	describe(&f, err)
+	attempt := func(ctx context.Context) error { return h.pipelineAttempt(ctx, cmds, next) }
+	res, ok, why, refusal := h.retry(ctx, &f, attempt, describe)
+	if ok {
+		return res
 	}
-	first := h.now()
-	var prev time.Duration
-	for {
-		f.Elapsed = h.now().Sub(first)
-		d, why := h.p.Decide(f, prev)
-		if why == policy.Retry {
-			why = h.admitRetry(ctx, d)
-		}
-		if why != policy.Retry {
-			return h.pipelineFinish(ctx, f, why)
-		}
-		if h.p.Observed() {
-			h.p.Emit(ctx, policy.Event{Kind: policy.RetryScheduled, Command: name, Node: h.node,
-				Attempt: f.Attempt, Delay: d, Class: f.Class, Err: f.Err})
-		}
-		if h.sleep(ctx, d) != nil {
-			return h.pipelineFinish(ctx, f, policy.Deadline)
-		}
-		prev = d
-		f.Attempt++
-		if h.limiter != nil {
-			if lerr := h.limiter.Admit(ctx); lerr != nil {
-				return lerr
-			}
-		}
-		var t breaker.Ticket
-		if h.brk != nil {
-			var berr error
-			if t, berr = h.brk.Allow(); berr != nil {
-				f.Err, f.Class, f.Execution = berr, retryable.CircuitOpen, retryable.NotExecuted
-				continue
-			}
-		}
-		err := h.pipelineAttempt(ctx, cmds, next)
-		if err == nil || err == redis.Nil {
-			if h.brk != nil {
-				h.brk.Done(t, breaker.Success)
-			}
-			return err
-		}
-		h.describe(&f, cmds, err)
-		if h.brk != nil {
-			h.brk.Done(t, outcome(f.Class))
-		}
-		if h.reload != nil && topologyHint(f.Class) {
-			h.reload(ctx)
-		}
-	}
+	return h.finish(ctx, nil, f, why, refusal)
 }
 
 // describe fills f for a failed pipeline. The pipeline's kind is the least
@@ -201,22 +156,6 @@ func (h *retryHook) pipelineAttempt(ctx context.Context, cmds []redis.Cmder, nex
 		return next(actx, cmds)
 	}
 	return next(ctx, cmds)
-}
-
-// pipelineFinish reports the end of a failed pipeline. Fallbacks and
-// log-and-continue apply to single commands only: a pipeline's caller reads
-// each command's own error.
-func (h *retryHook) pipelineFinish(ctx context.Context, f policy.Failure, why policy.Reason) error {
-	err := f.Err
-	class := f.Class
-	if why == policy.BudgetExhausted {
-		err, class = &breaker.ThrottledError{Reason: "retry budget exhausted", Last: f.Err}, retryable.Throttled
-	}
-	if h.p.Observed() && (f.Attempt > 1 || class.Recoverable()) {
-		h.p.Emit(ctx, policy.Event{Kind: policy.GaveUp, Command: f.Command, Node: h.node, Attempt: f.Attempt,
-			Class: class, Err: err, Reason: why})
-	}
-	return err
 }
 
 func isTx(cmds []redis.Cmder) bool {

@@ -54,10 +54,13 @@ const (
 	BudgetExhausted
 	// CallerOptOut: the call's context asked for no retries (see [NoRetry]).
 	CallerOptOut
+	// RateLimited: the admission limiter refused the call or a retry.
+	RateLimited
 )
 
 var reasonNames = [...]string{"retry", "class not retried", "unsafe to repeat", "blocking command timed out",
-	"attempts exhausted", "max elapsed reached", "deadline", "retry budget exhausted", "retries disabled for this call"}
+	"attempts exhausted", "max elapsed reached", "deadline", "retry budget exhausted", "retries disabled for this call",
+	"rate limited"}
 
 // String describes the reason in a few words.
 func (r Reason) String() string {
