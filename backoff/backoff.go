@@ -52,6 +52,7 @@ type InvalidError struct {
 	Problem string
 }
 
+// Error says which strategy and setting are wrong, and why.
 func (e *InvalidError) Error() string {
 	if e.Strategy == "" {
 		return "backoff: " + e.Setting + " " + e.Problem

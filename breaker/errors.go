@@ -23,6 +23,7 @@ type OpenError struct {
 	Err error
 }
 
+// Error names the node and, while the open time runs, how long is left.
 func (e *OpenError) Error() string {
 	if e.RetryIn > 0 {
 		return fmt.Sprintf("breaker: %s: %v (retry in %v)", e.Node, e.Err, e.RetryIn)
@@ -49,6 +50,7 @@ type ThrottledError struct {
 	Last error
 }
 
+// Error says which limit refused and, if any, the last real error.
 func (e *ThrottledError) Error() string {
 	if e.Last == nil {
 		return "breaker: throttled: " + e.Reason
@@ -93,6 +95,7 @@ type InvalidError struct {
 	Err error
 }
 
+// Error names the setting and what is wrong with it.
 func (e *InvalidError) Error() string {
 	if e.Err != nil {
 		return "breaker: " + e.Setting + " " + e.Problem + ": " + e.Err.Error()
