@@ -171,9 +171,7 @@ func NewClient(opt *redis.Options, p policy.Policy) (*redis.Client, error) {
 		return nil, errors.New("hooks: NewClient: nil options")
 	}
 	o := *opt
-	o.MaxRetries = -1
-	o.DialerRetries = 1
-	o.ContextTimeoutEnabled = true
+	handOver(&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	c := redis.NewClient(&o)
 	installClient(c, p)
 	return c, nil
@@ -190,9 +188,7 @@ func NewFailoverClient(opt *redis.FailoverOptions, p policy.Policy) (*redis.Clie
 		return nil, errors.New("hooks: NewFailoverClient: MasterName is empty")
 	}
 	o := *opt
-	o.MaxRetries = -1
-	o.DialerRetries = 1
-	o.ContextTimeoutEnabled = true
+	handOver(&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	c := redis.NewFailoverClient(&o)
 	installClient(c, p)
 	return c, nil
@@ -211,9 +207,7 @@ func NewClusterClient(opt *redis.ClusterOptions, p policy.Policy) (*redis.Cluste
 		return nil, errors.New("hooks: NewClusterClient: no Addrs")
 	}
 	o := *opt
-	o.MaxRetries = -1
-	o.DialerRetries = 1
-	o.ContextTimeoutEnabled = true
+	handOver(&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	c := redis.NewClusterClient(&o)
 	installCluster(c, p)
 	return c, nil
@@ -229,9 +223,7 @@ func NewRing(opt *redis.RingOptions, p policy.Policy) (*redis.Ring, error) {
 		return nil, errors.New("hooks: NewRing: no Addrs")
 	}
 	o := *opt
-	o.MaxRetries = -1
-	o.DialerRetries = 1
-	o.ContextTimeoutEnabled = true
+	handOver(&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	c := redis.NewRing(&o)
 	installRing(c, p)
 	return c, nil
@@ -245,9 +237,7 @@ func NewUniversalClient(opt *redis.UniversalOptions, p policy.Policy) (redis.Uni
 		return nil, errors.New("hooks: NewUniversalClient: nil options")
 	}
 	o := *opt
-	o.MaxRetries = -1
-	o.DialerRetries = 1
-	o.ContextTimeoutEnabled = true
+	handOver(&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
 	switch {
 	case o.MasterName != "" && (o.RouteByLatency || o.RouteRandomly || o.IsClusterMode):
 		c := redis.NewFailoverClusterClient(o.Failover())
@@ -260,4 +250,12 @@ func NewUniversalClient(opt *redis.UniversalOptions, p policy.Policy) (redis.Uni
 	default:
 		return NewClient(o.Simple(), p)
 	}
+}
+
+// handOver sets, in a copy of a client's options, what the constructors
+// promise: go-redis's command retries off (MaxRetries -1), one dial per
+// connection attempt (DialerRetries 1), so that the policy's loop is the
+// only one, and context deadlines applied to socket reads.
+func handOver(maxRetries, dialerRetries *int, contextTimeout *bool) {
+	*maxRetries, *dialerRetries, *contextTimeout = -1, 1, true
 }
