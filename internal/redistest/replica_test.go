@@ -1,6 +1,10 @@
 package redistest
 
 import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +27,12 @@ func TestReplica(t *testing.T) {
 		t.Errorf("SET on a replica: err = %v, want READONLY", err)
 	}
 
+	// The replica removed the RDB it synced from (nothing is persisted), so
+	// a Restart starts empty instead of loading it.
+	if _, err := os.Stat(filepath.Join(r.dir, "dump.rdb")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("replica's dir holds dump.rdb after the sync (stat: %v); want none", err)
+	}
+
 	r.Promote(t)
 	if role := r.Info(t, "replication")["role"]; role != "master" {
 		t.Errorf("role after Promote = %q, want master", role)
@@ -31,7 +41,7 @@ func TestReplica(t *testing.T) {
 
 	// Restart replays the config: a replica again, in sync.
 	r.Restart(t)
-	WaitFor(t, 10*time.Second, func() bool { return r.linkUp(t.Context()) })
+	r.waitSynced(t, m, m.replOffset(t), syncTimeout)
 	if got := r.Do(t, "GET", "after"); got != "2" {
 		t.Errorf("GET after on the restarted replica = %v, want 2", got)
 	}

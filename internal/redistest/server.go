@@ -95,8 +95,9 @@ func (p *process) kill() {
 // Start runs redis-server on a free 127.0.0.1 port and waits until it
 // answers. It always runs with "bind 127.0.0.1", "daemonize no" and a
 // private t.TempDir as its dir, and by default with "save \"\"",
-// "appendonly no", "repl-diskless-sync-delay 0" (replicas sync at once) and
-// "enable-debug-command local". conf adds config lines in redis.conf
+// "appendonly no", "repl-diskless-sync-delay 0" (replicas sync at once),
+// "rdb-del-sync-files yes" (a replica keeps no copy of the data it synced)
+// and "enable-debug-command local". conf adds config lines in redis.conf
 // syntax, such as "maxmemory 2mb", and may override the defaults; the
 // lines port, bind, dir, daemonize and include are the harness's own and
 // fail the test.
@@ -189,6 +190,11 @@ func (s *Server) config(port int) []byte {
 	b.WriteString("save \"\"\nappendonly no\nlogfile \"\"\nenable-debug-command local\n")
 	// Replicas sync at once instead of after Redis 7's 5 s diskless delay.
 	b.WriteString("repl-diskless-sync-delay 0\n")
+	// A replica keeps the RDB it received from its master as dump.rdb by
+	// default; a Restart would load it and resume replication with a
+	// partial resync instead of starting empty. Without persistence, this
+	// makes the replica remove the file once it has loaded it.
+	b.WriteString("rdb-del-sync-files yes\n")
 	for _, line := range s.conf {
 		b.WriteString(line)
 		b.WriteByte('\n')
