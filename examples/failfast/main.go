@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -36,24 +35,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-retryable/retryable"
+	"github.com/go-retryable/retryable/examples/internal/program"
 	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/policy"
 )
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	redis.SetLogger(quiet{}) // go-redis would log every failed dial
-	err := run(ctx, os.Stdout)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "failfast:", err)
-		os.Exit(1)
-	}
-}
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}
+func main() { program.Main("failfast", run) }
 
 func run(ctx context.Context, w io.Writer) error {
 	m := miniredis.NewMiniRedis()

@@ -28,31 +28,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-retryable/retryable"
+	"github.com/go-retryable/retryable/examples/internal/program"
 	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/policy"
 )
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	redis.SetLogger(quiet{}) // go-redis would log every failed dial
-	err := run(ctx, os.Stdout)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "logcontinue:", err)
-		os.Exit(1)
-	}
-}
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}
+func main() { program.Main("logcontinue", run) }
 
 func run(ctx context.Context, w io.Writer) error {
 	m := miniredis.NewMiniRedis()

@@ -24,7 +24,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -34,24 +33,12 @@ import (
 
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/backoff"
+	"github.com/go-retryable/retryable/examples/internal/program"
 	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/policy"
 )
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	redis.SetLogger(quiet{}) // go-redis would log every failed dial
-	err := run(ctx, os.Stdout)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "retry:", err)
-		os.Exit(1)
-	}
-}
-
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}
+func main() { program.Main("retry", run) }
 
 func run(ctx context.Context, w io.Writer) error {
 	m := miniredis.NewMiniRedis()
