@@ -55,11 +55,14 @@ func (h *retryHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 // ProcessHook runs a single command under the policy. The success path is
 // one breaker check, one budget deposit and the call: no clock, no lock, no
-// allocation.
+// allocation. A policy with an admission limit or a per-attempt timeout
+// (h.slow) adds those around the first attempt.
 func (h *retryHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if h.slow {
-			return h.processSlow(ctx, cmd, next)
+			if done, err := h.admit(ctx, cmd, next); done {
+				return err
+			}
 		}
 		var t breaker.Ticket
 		if h.brk != nil {
@@ -71,7 +74,12 @@ func (h *retryHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		if h.budget != nil && !handshakeCmd(cmd) {
 			h.budget.Request()
 		}
-		err := next(ctx, cmd)
+		var err error
+		if h.slow {
+			err = h.attempt(ctx, cmd.Name(), cmd, next)
+		} else {
+			err = next(ctx, cmd)
+		}
 		if err == nil || err == redis.Nil {
 			if h.brk != nil {
 				h.brk.Done(t, breaker.Success)
@@ -82,35 +90,20 @@ func (h *retryHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
-// processSlow is ProcessHook with an admission limit or attempt timeout.
-func (h *retryHook) processSlow(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook) error {
+// admit runs what a slow policy does before a command's first attempt:
+// handshakes pass through, the limiter admits or refuses. done reports that
+// the call is over, with err its result.
+func (h *retryHook) admit(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook) (done bool, err error) {
 	name := cmd.Name()
 	if isHandshake(name) {
-		return next(ctx, cmd)
+		return true, next(ctx, cmd)
 	}
 	if h.limiter != nil {
 		if err := h.limiter.Admit(ctx); err != nil {
-			return h.finish(ctx, cmd, policy.Failure{Command: name, Err: err, Class: retryable.Classify(err)}, policy.RateLimited, err)
+			return true, h.finish(ctx, cmd, policy.Failure{Command: name, Err: err, Class: retryable.Classify(err)}, policy.RateLimited, err)
 		}
 	}
-	var t breaker.Ticket
-	if h.brk != nil {
-		var err error
-		if t, err = h.brk.Allow(); err != nil {
-			return h.refused(ctx, cmd, next, err)
-		}
-	}
-	if h.budget != nil {
-		h.budget.Request()
-	}
-	err := h.attempt(ctx, name, cmd, next)
-	if err == nil || err == redis.Nil {
-		if h.brk != nil {
-			h.brk.Done(t, breaker.Success)
-		}
-		return err
-	}
-	return h.failed(ctx, cmd, next, t, err)
+	return false, nil
 }
 
 // refused handles a first attempt that the breaker turned away.

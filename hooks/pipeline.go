@@ -23,8 +23,13 @@ const (
 // in it was executed.
 func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if h.slow || len(cmds) == 0 {
-			return h.pipelineSlow(ctx, cmds, next)
+		if len(cmds) == 0 {
+			return next(ctx, cmds)
+		}
+		if h.slow {
+			if done, err := h.pipelineAdmit(ctx, cmds, next); done {
+				return err
+			}
 		}
 		var t breaker.Ticket
 		if h.brk != nil {
@@ -41,7 +46,12 @@ func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 		if h.budget != nil && !handshakeCmd(cmds[0]) {
 			h.budget.Request()
 		}
-		err := next(ctx, cmds)
+		var err error
+		if h.slow {
+			err = h.pipelineAttempt(ctx, cmds, next)
+		} else {
+			err = next(ctx, cmds)
+		}
 		if err == nil || err == redis.Nil {
 			if h.brk != nil {
 				h.brk.Done(t, breaker.Success)
@@ -52,33 +62,19 @@ func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 	}
 }
 
-func (h *retryHook) pipelineSlow(ctx context.Context, cmds []redis.Cmder, next redis.ProcessPipelineHook) error {
-	if len(cmds) == 0 || allHandshake(cmds) {
-		return next(ctx, cmds)
+// pipelineAdmit runs what a slow policy does before a pipeline's first
+// attempt: handshakes pass through, the limiter admits or refuses. done
+// reports that the call is over, with err its result.
+func (h *retryHook) pipelineAdmit(ctx context.Context, cmds []redis.Cmder, next redis.ProcessPipelineHook) (done bool, err error) {
+	if allHandshake(cmds) {
+		return true, next(ctx, cmds)
 	}
 	if h.limiter != nil {
 		if err := h.limiter.Admit(ctx); err != nil {
-			return h.finish(ctx, nil, policy.Failure{Command: pipelineName, Err: err, Class: retryable.Classify(err)}, policy.RateLimited, err)
+			return true, h.finish(ctx, nil, policy.Failure{Command: pipelineName, Err: err, Class: retryable.Classify(err)}, policy.RateLimited, err)
 		}
 	}
-	var t breaker.Ticket
-	if h.brk != nil {
-		var err error
-		if t, err = h.brk.Allow(); err != nil {
-			return h.pipelineLoop(ctx, cmds, next, err)
-		}
-	}
-	if h.budget != nil {
-		h.budget.Request()
-	}
-	err := h.pipelineAttempt(ctx, cmds, next)
-	if err == nil || err == redis.Nil {
-		if h.brk != nil {
-			h.brk.Done(t, breaker.Success)
-		}
-		return err
-	}
-	return h.pipelineFailed(ctx, cmds, next, t, err)
+	return false, nil
 }
 
 func (h *retryHook) pipelineFailed(ctx context.Context, cmds []redis.Cmder, next redis.ProcessPipelineHook, t breaker.Ticket, err error) error {
