@@ -140,8 +140,12 @@ func TestBackoffDelaysAndMaxElapsed(t *testing.T) {
 }
 
 func TestDeadlineStopsBeforeSleepingPastIt(t *testing.T) {
-	h, clk := testHook(t, retrying(t, policy.Backoff(backoff.Constant(50*time.Millisecond))))
-	ctx, cancel := context.WithDeadline(context.Background(), clk.t.Add(30*time.Millisecond))
+	// A one-minute delay against a deadline 30 s away. The context stays
+	// live for the whole test, so only comparing the next delay with the
+	// deadline can stop the retry.
+	h, clk := testHook(t, retrying(t, policy.Backoff(backoff.Constant(time.Minute))))
+	clk.t = time.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), clk.t.Add(30*time.Second))
 	defer cancel()
 	calls := 0
 	err := h.ProcessHook(script(&calls, errEOF, errEOF))(ctx, redis.NewStringCmd(ctx, "get", "k"))
@@ -150,6 +154,13 @@ func TestDeadlineStopsBeforeSleepingPastIt(t *testing.T) {
 	}
 	if calls != 1 || len(clk.slept) != 0 {
 		t.Fatalf("calls = %d, slept %v: want one call and no sleep", calls, clk.slept)
+	}
+	// A delay that ends before the deadline is slept.
+	h, clk = testHook(t, retrying(t, policy.Backoff(backoff.Constant(10*time.Second))))
+	clk.t = time.Now()
+	calls = 0
+	if err := h.ProcessHook(script(&calls, errEOF))(ctx, redis.NewStringCmd(ctx, "get", "k")); err != nil || calls != 2 {
+		t.Fatalf("err = %v, calls = %d: want a retry inside the deadline", err, calls)
 	}
 }
 
