@@ -37,6 +37,9 @@ type Proxy struct {
 	drops  atomic.Int64
 	armed  atomic.Bool
 	refuse atomic.Bool
+	// cut is the byte count of an armed CutNextReply plus one; 0 when
+	// none is armed.
+	cut atomic.Int64
 
 	mu     sync.Mutex
 	conns  map[*proxyConn]struct{}
@@ -50,6 +53,7 @@ type Proxy struct {
 type proxyConn struct {
 	client, server net.Conn
 	dropping       atomic.Bool   // the server's bytes are being swallowed
+	cutAfter       atomic.Int64  // bytes of the reply still relayed before a cut, plus one; 0 when not cutting
 	replied        chan struct{} // closed when a swallowed reply arrived
 	replyOnce      sync.Once
 	closeOnce      sync.Once
@@ -105,6 +109,14 @@ func (p *Proxy) Drops() int64 { return p.drops.Load() }
 // start with HELLO, AUTH, SELECT, CLIENT or READONLY) pass through and
 // leave the fault armed, so it hits the command, not the dial.
 func (p *Proxy) DropNextReply() { p.armed.Store(true) }
+
+// CutNextReply arms a one-shot fault: the next chunk any client writes
+// (handshakes aside, as for DropNextReply) is forwarded, the first keep
+// bytes of what the server sends back are relayed, and then that client's
+// connection is closed. A pipeline whose replies are cut part-way has had
+// its first replies read and the rest lost: the server ran every command.
+// The cut counts in Drops.
+func (p *Proxy) CutNextReply(keep int) { p.cut.Store(int64(max(keep, 0)) + 1) }
 
 // SetRefuse makes the proxy close every new connection as soon as it
 // accepts it (true) or relay them again (false). Connections already
@@ -209,6 +221,9 @@ func (p *Proxy) fromClient(pc *proxyConn) {
 				p.drop(pc, chunk)
 				return
 			}
+			if keep := p.cut.Load(); keep > 0 && !isHandshake(chunk) && p.cut.CompareAndSwap(keep, 0) {
+				pc.cutAfter.Store(keep)
+			}
 			if _, werr := pc.server.Write(chunk); werr != nil {
 				return
 			}
@@ -249,6 +264,13 @@ func (p *Proxy) fromServer(pc *proxyConn) {
 		if n > 0 {
 			if pc.dropping.Load() {
 				pc.replyOnce.Do(func() { close(pc.replied) })
+			} else if left := pc.cutAfter.Load() - 1; left >= 0 {
+				_, _ = pc.client.Write(buf[:min(int64(n), left)])
+				if int64(n) >= left {
+					p.drops.Add(1)
+					return // the deferred close cuts the connection
+				}
+				pc.cutAfter.Store(left - int64(n) + 1)
 			} else if _, werr := pc.client.Write(buf[:n]); werr != nil {
 				return
 			}
