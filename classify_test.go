@@ -556,14 +556,14 @@ func TestClassTable(t *testing.T) {
 		{CircuitOpen, "CircuitOpen", CircuitOpen, true, false},
 		{Throttled, "Throttled", Throttled, true, false},
 	}
-	if len(tests) != len(Classes) {
-		t.Fatalf("the test covers %d classes, Classes has %d", len(tests), len(Classes))
+	if len(tests) != len(Classes()) {
+		t.Fatalf("the test covers %d classes, Classes has %d", len(tests), len(Classes()))
 	}
 	actions := make(map[string]Class)
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if Classes[i] != tc.class {
-				t.Errorf("Classes[%d] = %v, want %v", i, Classes[i], tc.class)
+			if Classes()[i] != tc.class {
+				t.Errorf("Classes[%d] = %v, want %v", i, Classes()[i], tc.class)
 			}
 			if got := tc.class.String(); got != tc.name {
 				t.Errorf("String() = %q, want %q", got, tc.name)
@@ -582,7 +582,7 @@ func TestClassTable(t *testing.T) {
 				t.Errorf("Action() = %q, the same as %v's", a, other)
 			}
 			actions[a] = tc.class
-			for _, target := range Classes {
+			for _, target := range Classes() {
 				want := target == tc.class || target == tc.parent
 				if got := tc.class.Is(target); got != want {
 					t.Errorf("%v.Is(%v) = %v, want %v", tc.class, target, got, want)
@@ -595,7 +595,7 @@ func TestClassTable(t *testing.T) {
 		t.Errorf("Class(200): String %q Recoverable %v CountsAsFailure %v Action %q",
 			bad.String(), bad.Recoverable(), bad.CountsAsFailure(), bad.Action())
 	}
-	for _, target := range Classes {
+	for _, target := range Classes() {
 		if bad.Is(target) {
 			t.Errorf("Class(200).Is(%v) = true", target)
 		}
@@ -604,7 +604,7 @@ func TestClassTable(t *testing.T) {
 
 func TestClassActionsFollowRecoverable(t *testing.T) {
 	t.Parallel()
-	for _, c := range Classes {
+	for _, c := range Classes() {
 		a := c.Action()
 		retries := strings.Contains(a, "retry") && !strings.Contains(a, "do not retry")
 		if c != OK && retries != c.Recoverable() {
@@ -662,6 +662,39 @@ func BenchmarkClassify(b *testing.B) {
 				e = Executed(bc.err)
 			}
 			_ = e
+		})
+	}
+}
+
+func TestDescribeBatchedWrite(t *testing.T) {
+	t.Parallel()
+	write := &net.OpError{Op: "write", Net: "tcp", Err: syscall.ECONNRESET}
+	read := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	tests := []struct {
+		name    string
+		err     error
+		batched bool
+		exec    Execution
+	}{
+		{"write error, single command", write, false, NotExecuted},
+		{"write error, one of a pipeline", write, true, Ambiguous},
+		{"wrapped write error, one of a pipeline", fmt.Errorf("x: %w", write), true, Ambiguous},
+		{"read error, single command", read, false, Ambiguous},
+		{"dial error, one of a pipeline", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, true, NotExecuted},
+		{"error reply, one of a pipeline", redis.Nil, true, Completed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			class, exec := Describe(tc.err, Info{}, tc.batched)
+			if exec != tc.exec {
+				t.Errorf("Describe execution = %v, want %v", exec, tc.exec)
+			}
+			if class != Classify(tc.err) {
+				t.Errorf("Describe class = %v, Classify = %v", class, Classify(tc.err))
+			}
+			if !tc.batched && exec != Executed(tc.err) {
+				t.Errorf("Describe execution = %v, Executed = %v", exec, Executed(tc.err))
+			}
 		})
 	}
 }

@@ -3,6 +3,7 @@ package retryable
 import (
 	"maps"
 	"slices"
+	"strings"
 )
 
 // The command table answers one question: may this command line run twice?
@@ -122,6 +123,30 @@ func subcommand(container, sub any) (entry, bool) {
 // KindOf returns Lookup(args).Kind: Read, Idempotent or Unsafe.
 // It does not allocate and is safe for concurrent use.
 func KindOf(args []any) Kind { return Lookup(args).Kind }
+
+// Known reports whether the command table knows name (case-insensitive),
+// either as a command or as a container of subcommands ("config", or
+// "config|get"). A name it does not know is a typo or a module's command.
+// It is safe for concurrent use.
+func Known(name string) bool {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if _, ok := commands[name]; ok {
+		return true
+	}
+	_, ok := containers[name]
+	return ok
+}
+
+// containers are the names of commands with subcommands.
+var containers = func() map[string]struct{} {
+	m := make(map[string]struct{})
+	for n := range commands {
+		if c, _, ok := strings.Cut(n, "|"); ok {
+			m[c] = struct{}{}
+		}
+	}
+	return m
+}()
 
 // Names returns every name the command table holds, lowercase and sorted.
 // Subcommands of containers appear as "container|sub" (for example

@@ -564,3 +564,15 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	}
 }
+
+func TestKnown(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"get": true, "GET": true, " incr ": true, "config": true, "config|get": true, "CONFIG|GET": true,
+		"gte": false, "json.set": false, "": false, "config|nope": false,
+	} {
+		if got := Known(name); got != want {
+			t.Errorf("Known(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

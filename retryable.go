@@ -58,9 +58,17 @@ const (
 	numClasses
 )
 
-// Classes lists every class, in declaration order.
-var Classes = [...]Class{OK, Connection, Timeout, BusyLoading, ReadOnly, ClusterDown,
-	Busy, Capacity, Response, Data, Canceled, Closed, CircuitOpen, Throttled}
+// Classes returns every class, in declaration order, in a new slice.
+func Classes() []Class {
+	cs := make([]Class, numClasses)
+	for i := range cs {
+		cs[i] = Class(i)
+	}
+	return cs
+}
+
+// Valid reports whether c is one of the classes [Classes] returns.
+func (c Class) Valid() bool { return c < numClasses }
 
 type classInfo struct {
 	name        string
