@@ -103,7 +103,7 @@ func TestDecide(t *testing.T) {
 	unsafe := retryable.Info{Kind: retryable.Unsafe}
 	blocking := retryable.Info{Kind: retryable.Unsafe, Blocking: true}
 	fail := func(cl retryable.Class, ex retryable.Execution, info retryable.Info) policy.Failure {
-		return policy.Failure{Command: "cmd", Attempt: 1, Err: io.EOF, Class: cl, Execution: ex, Info: info}
+		return policy.Failure{Command: "xread", Attempt: 1, Err: io.EOF, Class: cl, Execution: ex, Info: info}
 	}
 	at := func(f policy.Failure, attempt int, elapsed time.Duration) policy.Failure {
 		f.Attempt, f.Elapsed = attempt, elapsed
@@ -149,7 +149,7 @@ func TestDecide(t *testing.T) {
 			fail(retryable.Busy, retryable.NotExecuted, read), 0, 0, policy.NotRetryable},
 		{"RetryOn replaces", []policy.Option{policy.RetryOn(retryable.Busy), policy.RetryOn(retryable.Capacity), policy.MaxAttempts(2)},
 			fail(retryable.Busy, retryable.NotExecuted, read), 0, 0, policy.NotRetryable},
-		{"RetryOn() retries nothing", []policy.Option{policy.RetryOn(retryable.Connection), policy.RetryOn(), policy.MaxAttempts(2)},
+		{"RetryOn() retries nothing", []policy.Option{policy.RetryOn(retryable.Connection), policy.RetryOn(), policy.RetryIf(isBusy), policy.MaxAttempts(2)},
 			conn, 0, 0, policy.NotRetryable},
 
 		// RetryIf.
@@ -161,7 +161,7 @@ func TestDecide(t *testing.T) {
 			fail(retryable.Busy, retryable.Ambiguous, unsafe), 0, 0, policy.Unsafe},
 		{"RetryIf respects MaxAttempts", []policy.Option{policy.RetryIf(isBusy), policy.MaxAttempts(2)},
 			at(fail(retryable.Busy, retryable.NotExecuted, read), 2, 0), 0, 0, policy.Exhausted},
-		{"RetryIf(nil) removes it", []policy.Option{policy.RetryIf(isBusy), policy.RetryIf(nil), policy.MaxAttempts(2)},
+		{"RetryIf(nil) removes it", []policy.Option{policy.RetryOn(retryable.Capacity), policy.RetryIf(isBusy), policy.RetryIf(nil), policy.MaxAttempts(2)},
 			fail(retryable.Busy, retryable.NotExecuted, read), 0, 0, policy.NotRetryable},
 
 		// Safety.
@@ -240,18 +240,18 @@ func TestDecide(t *testing.T) {
 		{"RetryIn only for CircuitOpen", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(2), policy.Backoff(backoff.Constant(step))},
 			withErr(conn, &breaker.OpenError{Node: "n", RetryIn: 2 * time.Second}), 0, step, policy.Retry},
 		{"CircuitOpen not retried by default", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(2)},
-			withErr(fail(retryable.CircuitOpen, retryable.NotExecuted, read), &breaker.OpenError{Node: "n", RetryIn: time.Second}), 0, 0, policy.NotRetryable},
+			withErr(fail(retryable.CircuitOpen, retryable.NotExecuted, read), &breaker.OpenError{Node: "n", RetryIn: time.Second}), 0, 0, policy.CircuitOpen},
 		{"Throttled", []policy.Option{policy.RetryOn(retryable.Throttled), policy.MaxAttempts(2), policy.Backoff(backoff.Constant(step))},
 			withErr(fail(retryable.Throttled, retryable.NotExecuted, unsafe), &breaker.ThrottledError{Reason: breaker.ReasonRateLimit}), 0, step, policy.Retry},
 
 		// Per-command overrides.
-		{"override fails fast", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(3), policy.Command([]string{"cmd"}, policy.MaxAttempts(1))},
+		{"override fails fast", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(3), policy.Command([]string{"xread"}, policy.MaxAttempts(1))},
 			conn, 0, 0, policy.Exhausted},
 		{"override elsewhere", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(3), policy.Command([]string{"xadd"}, policy.MaxAttempts(1))},
 			conn, 0, 0, policy.Retry},
-		{"override retries more classes", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(3), policy.Command([]string{"cmd"}, policy.RetryOn(retryable.ReadOnly))},
+		{"override retries more classes", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(3), policy.Command([]string{"xread"}, policy.RetryOn(retryable.ReadOnly))},
 			fail(retryable.ReadOnly, retryable.NotExecuted, read), 0, 0, policy.Retry},
-		{"override allows ambiguous retries", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(3), policy.Command([]string{"CMD"}, policy.RetryAmbiguous(true))},
+		{"override allows ambiguous retries", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(3), policy.Command([]string{"XREAD"}, policy.RetryAmbiguous(true))},
 			fail(retryable.Connection, retryable.Ambiguous, unsafe), 0, 0, policy.Retry},
 	}
 	for _, tt := range tests {
@@ -301,26 +301,30 @@ func TestRetryIfSeesTheFailure(t *testing.T) {
 
 func TestZeroPolicy(t *testing.T) {
 	var p policy.Policy
-	for _, cl := range retryable.Classes {
+	for _, cl := range retryable.Classes() {
 		for _, ex := range executions {
 			for _, k := range kinds {
 				f := policy.Failure{Command: "get", Attempt: 1, Err: io.EOF, Class: cl, Execution: ex, Info: retryable.Info{Kind: k}}
-				if d, why := p.Decide(f, 0); d != 0 || why != policy.NotRetryable {
-					t.Errorf("%v/%v/%v: Decide = %v, %v; want 0, %v", cl, ex, k, d, why, policy.NotRetryable)
+				want := policy.NotRetryable
+				if cl == retryable.CircuitOpen {
+					want = policy.CircuitOpen
+				}
+				if d, why := p.Decide(f, 0); d != 0 || why != want {
+					t.Errorf("%v/%v/%v: Decide = %v, %v; want 0, %v", cl, ex, k, d, why, want)
 				}
 			}
 		}
 	}
-	if p.MaxAttempts("get") != 1 || p.AttemptTimeout("get") != 0 || p.HasAttemptTimeout() ||
-		p.Fallback("get") != nil || p.Swallows("set") || p.Breakers() != nil || p.Budget() != nil ||
-		p.Limiter() != nil || p.Observed() {
+	if policy.MaxAttemptsOf(p, "get") != 1 || policy.AttemptTimeoutOf(p, "get") != 0 || policy.HasAttemptTimeout(p) ||
+		policy.FallbackOf(p, "get") != nil || policy.SwallowsOf(p, "set") || p.Breakers() != nil || policy.BudgetOf(p) != nil ||
+		policy.LimiterOf(p) != nil || policy.ObservedOf(p) {
 		t.Errorf("the zero Policy is not a single attempt with nothing else")
 	}
 	// New() is the same.
 	q := mustNew(t)
 	f := policy.Failure{Command: "get", Attempt: 1, Class: retryable.Connection, Info: retryable.Info{Kind: retryable.Read}}
-	if _, why := q.Decide(f, 0); why != policy.NotRetryable || q.MaxAttempts("get") != 1 || q.Breakers() != nil {
-		t.Errorf("New(): Decide %v, MaxAttempts %d, Breakers %v", why, q.MaxAttempts("get"), q.Breakers())
+	if _, why := q.Decide(f, 0); why != policy.NotRetryable || policy.MaxAttemptsOf(q, "get") != 1 || q.Breakers() != nil {
+		t.Errorf("New(): Decide %v, MaxAttempts %d, Breakers %v", why, policy.MaxAttemptsOf(q, "get"), q.Breakers())
 	}
 }
 

@@ -2,7 +2,6 @@ package policy_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,14 +17,7 @@ import (
 // decide shows what p does after the first attempt of the command line args
 // failed with err, as the hooks package asks it.
 func decide(p policy.Policy, err error, args ...any) {
-	f := policy.Failure{
-		Command:   args[0].(string),
-		Attempt:   1,
-		Err:       err,
-		Class:     retryable.Classify(err),
-		Execution: retryable.Executed(err),
-		Info:      p.Lookup(args),
-	}
+	f := p.Describe(err, args...)
 	d, why := p.Decide(f, 0)
 	if why == policy.Retry {
 		fmt.Printf("%s after %v (%v, %v): retry in %v\n", f.Command, err, f.Class, f.Execution, d)
@@ -65,7 +57,8 @@ func ExampleNew() {
 }
 
 func ExamplePolicy_With() {
-	base, err := policy.New(policy.RetryOn(retryable.Connection), policy.MaxAttempts(3))
+	base, err := policy.New(policy.RetryOn(retryable.Connection), policy.MaxAttempts(3),
+		policy.Backoff(backoff.Constant(20*time.Millisecond)))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -76,24 +69,23 @@ func ExamplePolicy_With() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("base:", base.MaxAttempts("get"), "attempts")
-	fmt.Println("fast:", fast.MaxAttempts("get"), "attempt")
+	decide(base, io.EOF, "get", "k")
+	decide(fast, io.EOF, "get", "k")
 
 	_, err = base.With(policy.MaxElapsed(-time.Second))
 	fmt.Println(err)
 	// Output:
-	// base: 3 attempts
-	// fast: 1 attempt
+	// get after EOF (Connection, ambiguous): retry in 20ms
+	// get after EOF (Connection, ambiguous): give up: attempts exhausted
 	// policy: MaxElapsed: negative duration -1s
 }
 
 func ExampleDefault() {
 	p := policy.Default()
-	fmt.Println("attempts:", p.MaxAttempts("get"))
-	fmt.Println("breakers:", p.Breakers() != nil, "budget:", p.Budget() != nil)
+	fmt.Println("breakers:", p.Breakers() != nil)
 
-	timeout := policy.Failure{Command: "get", Attempt: 1, Class: retryable.Timeout,
-		Execution: retryable.Ambiguous, Info: p.Lookup([]any{"get", "k"})}
+	timeout := p.Describe(os.ErrDeadlineExceeded, "get", "k")
+	timeout.Class, timeout.Execution = retryable.Timeout, retryable.Ambiguous // a read timeout
 	d, why := p.Decide(timeout, 0)
 	fmt.Println("GET timeout:", why, d <= policy.DefaultBaseDelay)
 
@@ -106,8 +98,7 @@ func ExampleDefault() {
 	_, why = p.Decide(timeout, 0)
 	fmt.Println("third GET timeout:", why)
 	// Output:
-	// attempts: 3
-	// breakers: true budget: true
+	// breakers: true
 	// GET timeout: retry true
 	// GET WRONGTYPE: class not retried
 	// third GET timeout: attempts exhausted
@@ -134,55 +125,83 @@ func ExampleCommand() {
 	// get after connect: connection refused (Connection, not executed): retry in 50ms
 }
 
-func ExampleLogAndContinue() {
+// Command names are checked: a name the command table does not know is
+// taken for a typo, unless it is declared as a module's command.
+func ExampleKnownCommands() {
+	_, err := policy.New(policy.MarkIdempotent("json.set"))
+	fmt.Println(err)
+
 	p, err := policy.New(
 		policy.RetryOn(retryable.Connection),
-		policy.Logger(slog.Default()),
-		// Cache fills are best effort: log their final failure and go on.
-		policy.LogAndContinue("SET", "EXPIRE"),
+		policy.MaxAttempts(2),
+		policy.KnownCommands("json.set"),
+		policy.MarkIdempotent("json.set"),
 	)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, cmd := range []string{"set", "expire", "get"} {
-		fmt.Println(cmd, "swallows its failure:", p.Swallows(cmd))
-	}
+	decide(p, io.EOF, "json.set", "doc", "$", `{"a":1}`)
 	// Output:
-	// set swallows its failure: true
-	// expire swallows its failure: true
-	// get swallows its failure: false
+	// policy: MarkIdempotent/MarkUnsafe: unknown command "json.set" (a typo? declare module commands with policy.KnownCommands)
+	// json.set after EOF (Connection, ambiguous): retry in 0s
+}
+
+// A policy that cannot do what its options ask is an error, not a policy
+// that silently retries nothing.
+func ExampleMaxAttempts() {
+	_, err := policy.New(policy.MaxAttempts(5))
+	fmt.Println(err)
+	_, err = policy.New(policy.LogAndContinue())
+	fmt.Println(err)
+	// Output:
+	// policy: MaxAttempts(5) retries nothing: add RetryOn or RetryIf
+	// policy: LogAndContinue: no command named
+}
+
+func ExampleLogAndContinue() {
+	// Cache fills are best effort: log their final failure and go on.
+	_, err := policy.New(
+		policy.RetryOn(retryable.Connection),
+		policy.Logger(slog.Default()),
+		policy.LogAndContinue("SET", "EXPIRE"),
+	)
+	fmt.Println(err)
+	// Pipelines report each command's own error instead.
+	_, err = policy.New(policy.LogAndContinue("pipeline"))
+	fmt.Println(err)
+	// Output:
+	// <nil>
+	// policy: LogAndContinue(pipeline): fallbacks and log-and-continue apply to single commands, not to "pipeline"
 }
 
 func ExampleFallback() {
 	// Serve a default page when Redis is out of reach. A real fallback
-	// type-asserts cmd (to *redis.StringCmd, say) and sets its value.
+	// type-asserts cmd (to *redis.StringCmd, say) and sets its value; the
+	// hooks package's examples show one running.
 	serveDefault := func(ctx context.Context, cmd policy.Cmd, err error) error {
 		return nil
 	}
-	p, err := policy.New(
+	_, err := policy.New(
 		policy.RetryOn(retryable.Connection),
 		policy.MaxAttempts(2),
 		policy.Command([]string{"get"}, policy.Fallback(serveDefault)),
 	)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println("get has a fallback:", p.Fallback("get") != nil)
-	fmt.Println("set has a fallback:", p.Fallback("set") != nil)
-	fmt.Println("fallback result:", p.Fallback("get")(context.Background(), nil, errors.New("dial tcp: connection refused")))
+	fmt.Println(err)
 	// Output:
-	// get has a fallback: true
-	// set has a fallback: false
-	// fallback result: <nil>
+	// <nil>
 }
 
-func ExampleNoRetry() {
-	ctx := context.Background()
-	// A health check wants the truth now, not after three attempts.
-	probe := policy.NoRetry(ctx)
-	fmt.Println(policy.RetriesDisabled(probe), policy.RetriesDisabled(ctx))
+func ExampleEvent_LogValue() {
+	e := policy.Event{Kind: policy.GaveUp, Command: "incr", Node: "10.0.0.7:6379", Attempt: 1,
+		Reason: policy.Unsafe, Class: retryable.Connection, Err: io.EOF}
+	h := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}})
+	slog.New(h).Info("call failed", "retry", e)
 	// Output:
-	// true false
+	// level=INFO msg="call failed" retry.event="gave up" retry.command=incr retry.node=10.0.0.7:6379 retry.attempt=1 retry.reason="unsafe to repeat" retry.class=Connection retry.error=EOF
 }

@@ -38,7 +38,7 @@ func (r *fuzzOptions) classes() []retryable.Class {
 	n := int(r.byte() % 4)
 	cs := make([]retryable.Class, n)
 	for i := range cs {
-		cs[i] = retryable.Class(r.byte() % (uint8(len(retryable.Classes)) + 2)) // some unknown
+		cs[i] = retryable.Class(r.byte() % (uint8(len(retryable.Classes())) + 2)) // some unknown
 	}
 	return cs
 }
@@ -80,6 +80,18 @@ func (r *fuzzOptions) list(depth int) []policy.Option {
 	return opts
 }
 
+// rules returns up to five options valid inside Command.
+func (r *fuzzOptions) rules() []policy.RuleOption {
+	n := int(r.byte() % 6)
+	opts := make([]policy.RuleOption, 0, n)
+	for range n {
+		if o, ok := r.option(2).(policy.RuleOption); ok {
+			opts = append(opts, o)
+		}
+	}
+	return opts
+}
+
 func (r *fuzzOptions) option(depth int) policy.Option {
 	switch r.byte() % 24 {
 	case 0:
@@ -105,7 +117,7 @@ func (r *fuzzOptions) option(depth int) policy.Option {
 		if depth > 1 {
 			return policy.MaxAttempts(2)
 		}
-		return policy.Command(r.names(), r.list(depth+1)...)
+		return policy.Command(r.names(), r.rules()...)
 	case 9:
 		return policy.MarkIdempotent(r.names()...)
 	case 10:
@@ -189,12 +201,12 @@ func checkPolicy(t *testing.T, how string, p policy.Policy, err error) {
 		}
 		return
 	}
-	if n := p.MaxAttempts("get"); n < 1 {
+	if n := policy.MaxAttemptsOf(p, "get"); n < 1 {
 		t.Fatalf("%s: MaxAttempts = %d", how, n)
 	}
-	classes := append(retryable.Classes[:], retryable.Class(len(retryable.Classes)), 255)
+	classes := append(retryable.Classes(), retryable.Class(len(retryable.Classes())), 255)
 	for _, cmd := range fuzzCommands {
-		p.Lookup([]any{cmd, "k"})
+		policy.LookupOf(p, []any{cmd, "k"})
 		for _, cl := range classes {
 			for _, ex := range executions {
 				for _, k := range kinds {
@@ -216,8 +228,8 @@ func checkPolicy(t *testing.T, how string, p policy.Policy, err error) {
 							if why == policy.Retry && k == retryable.Unsafe && ex == retryable.Completed {
 								t.Fatalf("%s: Decide(%+v) retries an unsafe command that completed", how, f)
 							}
-							if why == policy.Retry && attempt >= p.MaxAttempts(cmd) {
-								t.Fatalf("%s: Decide(%+v) retries past MaxAttempts %d", how, f, p.MaxAttempts(cmd))
+							if why == policy.Retry && attempt >= policy.MaxAttemptsOf(p, cmd) {
+								t.Fatalf("%s: Decide(%+v) retries past MaxAttempts %d", how, f, policy.MaxAttemptsOf(p, cmd))
 							}
 						}
 					}

@@ -75,7 +75,6 @@ func (r *recorder) all() []policy.Event {
 
 func TestNewInvalid(t *testing.T) {
 	get := []string{"get"}
-	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	never := func(cl retryable.Class) []policy.Option { return []policy.Option{policy.RetryOn(cl)} }
 	tests := []struct {
 		name string
@@ -97,7 +96,7 @@ func TestNewInvalid(t *testing.T) {
 		{"RetryOn Closed", never(retryable.Closed), []string{"RetryOn", "Closed"}, nil},
 		{"RetryOn Closed among valid", []policy.Option{policy.RetryOn(retryable.Connection, retryable.Closed)}, []string{"RetryOn", "Closed"}, nil},
 		{"RetryOn unknown class", never(retryable.Class(200)), []string{"RetryOn", "unknown class", "200"}, nil},
-		{"RetryOn one past the last class", never(retryable.Class(len(retryable.Classes))), []string{"RetryOn", "unknown class"}, nil},
+		{"RetryOn one past the last class", never(retryable.Class(len(retryable.Classes()))), []string{"RetryOn", "unknown class"}, nil},
 		{"AbortOn unknown class", []policy.Option{policy.AbortOn(retryable.Class(99))}, []string{"AbortOn", "unknown class", "99"}, nil},
 		{"Command no names", []policy.Option{policy.Command(nil, policy.MaxAttempts(2))}, []string{"Command", "no command"}, nil},
 		{"Command empty name", []policy.Option{policy.Command([]string{"get", ""}, policy.MaxAttempts(2))}, []string{"Command", "empty"}, nil},
@@ -108,27 +107,25 @@ func TestNewInvalid(t *testing.T) {
 		{"Command RetryOn Response", []policy.Option{policy.Command(get, policy.RetryOn(retryable.Response))}, []string{"Command(get)", "RetryOn", "Response"}, nil},
 		{"Command negative MaxElapsed", []policy.Option{policy.Command(get, policy.MaxElapsed(-1))}, []string{"Command(get)", "MaxElapsed"}, nil},
 		{"Command negative AttemptTimeout", []policy.Option{policy.Command(get, policy.AttemptTimeout(-1))}, []string{"Command(get)", "AttemptTimeout"}, nil},
-		{"Command Observe", []policy.Option{policy.Command(get, policy.Observe(func(policy.Event) {}))}, []string{"Command(get)", "Observe"}, nil},
-		{"Command Observe nil", []policy.Option{policy.Command(get, policy.Observe(nil))}, []string{"Command(get)", "Observe"}, nil},
-		{"Command Logger", []policy.Option{policy.Command(get, policy.Logger(discard))}, []string{"Command(get)", "Logger"}, nil},
-		{"Command Breaker", []policy.Option{policy.Command(get, policy.Breaker(breaker.Settings{}))}, []string{"Command(get)", "Breaker"}, nil},
-		{"Command NoBreaker", []policy.Option{policy.Command(get, policy.NoBreaker())}, []string{"Command(get)", "NoBreaker"}, nil},
-		{"Command Budget", []policy.Option{policy.Command(get, policy.Budget(testBudget(t)))}, []string{"Command(get)", "Budget"}, nil},
-		{"Command Budget nil", []policy.Option{policy.Command(get, policy.Budget(nil))}, []string{"Command(get)", "Budget"}, nil},
-		{"Command Limit", []policy.Option{policy.Command(get, policy.Limit(testLimiter(t)))}, []string{"Command(get)", "Limit"}, nil},
-		{"Command MarkIdempotent", []policy.Option{policy.Command(get, policy.MarkIdempotent("evalsha"))}, []string{"Command(get)", "MarkIdempotent"}, nil},
-		{"Command MarkUnsafe", []policy.Option{policy.Command(get, policy.MarkUnsafe("get"))}, []string{"Command(get)", "MarkUnsafe"}, nil},
-		{"Command in Command", []policy.Option{policy.Command(get, policy.Command([]string{"set"}, policy.MaxAttempts(2)))}, []string{"Command(get)"}, nil},
 		{"MarkIdempotent no names", []policy.Option{policy.MarkIdempotent()}, []string{"MarkIdempotent", "no command"}, nil},
 		{"MarkIdempotent empty name", []policy.Option{policy.MarkIdempotent("evalsha", " ")}, []string{"MarkIdempotent", "empty"}, nil},
 		{"MarkUnsafe no names", []policy.Option{policy.MarkUnsafe()}, []string{"MarkUnsafe", "no command"}, nil},
-		{"LogAndContinue no names", []policy.Option{policy.LogAndContinue()}, []string{"Command", "no command"}, nil},
+		{"LogAndContinue no names", []policy.Option{policy.LogAndContinue()}, []string{"LogAndContinue", "no command"}, nil},
+		{"MaxAttempts without RetryOn", []policy.Option{policy.MaxAttempts(5)}, []string{"MaxAttempts(5)", "retries nothing", "RetryOn"}, nil},
+		{"Command MaxAttempts without RetryOn", []policy.Option{policy.RetryOn(), policy.Command(get, policy.MaxAttempts(2))}, []string{"Command(get)", "MaxAttempts(2)", "retries nothing"}, nil},
+		{"Command unknown name", []policy.Option{policy.Command([]string{"gte"}, policy.MaxAttempts(1))}, []string{"Command", `"gte"`, "KnownCommands"}, nil},
+		{"MarkIdempotent unknown name", []policy.Option{policy.MarkIdempotent("json.set")}, []string{"MarkIdempotent", `"json.set"`, "KnownCommands"}, nil},
+		{"MarkUnsafe pipeline", []policy.Option{policy.MarkUnsafe("pipeline")}, []string{"MarkUnsafe", "batch"}, nil},
+		{"LogAndContinue unknown name", []policy.Option{policy.LogAndContinue("sett")}, []string{"LogAndContinue", `"sett"`}, nil},
+		{"LogAndContinue pipeline", []policy.Option{policy.LogAndContinue("pipeline")}, []string{"LogAndContinue(pipeline)", "single commands"}, nil},
+		{"Command multi Fallback", []policy.Option{policy.Command([]string{"multi"}, policy.Fallback(func(context.Context, policy.Cmd, error) error { return nil }))}, []string{"Command(multi)", "single commands"}, nil},
 		{"nil Option", []policy.Option{policy.MaxAttempts(2), nil}, []string{"nil Option"}, nil},
 		{"Breaker ratio", []policy.Option{policy.Breaker(breaker.Settings{FailureRatio: 1.5})}, []string{"Breaker", "FailureRatio"}, breaker.ErrInvalid},
 		{"Breaker open timeout", []policy.Option{policy.Breaker(breaker.Settings{OpenTimeout: -time.Second})}, []string{"Breaker", "OpenTimeout"}, breaker.ErrInvalid},
 		{"Breaker interval", []policy.Option{policy.Breaker(breaker.Settings{Interval: -1})}, []string{"Breaker", "Interval"}, breaker.ErrInvalid},
 		{"error after valid options", []policy.Option{policy.RetryOn(retryable.Connection), policy.MaxAttempts(3), policy.MaxAttempts(0)}, []string{"MaxAttempts"}, nil},
 	}
+	newOnly := map[string]bool{"MaxAttempts without RetryOn": true, "Command MaxAttempts without RetryOn": true}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			check := func(how string, p policy.Policy, err error) {
@@ -148,18 +145,21 @@ func TestNewInvalid(t *testing.T) {
 				if tt.is != nil && !errors.Is(err, tt.is) {
 					t.Errorf("%s: errors.Is(%q, %v) is false", how, msg, tt.is)
 				}
-				if p.Breakers() != nil || p.Budget() != nil || p.MaxAttempts("get") != 1 {
+				if p.Breakers() != nil || policy.BudgetOf(p) != nil || policy.MaxAttemptsOf(p, "get") != 1 {
 					t.Errorf("%s: the policy returned with an error is not the zero Policy", how)
 				}
 			}
 			p, err := policy.New(tt.opts...)
 			check("New", p, err)
 
+			if newOnly[tt.name] {
+				return // valid on top of Default(), which retries
+			}
 			base := policy.Default()
 			q, err := base.With(tt.opts...)
 			check("Default().With", q, err)
 			// The failed With left base as it was.
-			if base.MaxAttempts("get") != policy.DefaultMaxAttempts || base.Breakers() == nil || base.Budget() == nil {
+			if policy.MaxAttemptsOf(base, "get") != policy.DefaultMaxAttempts || base.Breakers() == nil || policy.BudgetOf(base) == nil {
 				t.Errorf("a failed With changed the original policy")
 			}
 		})
@@ -170,7 +170,7 @@ func TestNewInvalid(t *testing.T) {
 // per-command is accepted inside Command.
 func TestCommandPerCommandOptions(t *testing.T) {
 	fb := func(context.Context, policy.Cmd, error) error { return nil }
-	opts := []policy.Option{
+	opts := []policy.RuleOption{
 		policy.RetryOn(retryable.Connection), policy.AbortOn(retryable.Timeout),
 		policy.RetryIf(func(policy.Failure) bool { return false }),
 		policy.MaxAttempts(4), policy.MaxElapsed(time.Second), policy.AttemptTimeout(time.Second),
@@ -178,7 +178,7 @@ func TestCommandPerCommandOptions(t *testing.T) {
 		policy.Fallback(fb),
 	}
 	for _, o := range opts {
-		if _, err := policy.New(policy.Command([]string{"get"}, o)); err != nil {
+		if _, err := policy.New(policy.RetryOn(retryable.Connection), policy.Command([]string{"get"}, o)); err != nil {
 			t.Errorf("per-command option refused: %v", err)
 		}
 	}
@@ -188,7 +188,7 @@ func TestCommandPerCommandOptions(t *testing.T) {
 }
 
 func TestWithIsACopy(t *testing.T) {
-	p := mustNew(t, policy.MaxAttempts(3), policy.Command([]string{"get"}, policy.MaxAttempts(5)))
+	p := mustNew(t, policy.RetryOn(retryable.Connection), policy.MaxAttempts(3), policy.Command([]string{"get"}, policy.MaxAttempts(5)))
 	q := mustWith(t, p, policy.MaxAttempts(7), policy.Command([]string{"get"}, policy.MaxAttempts(2)),
 		policy.Command([]string{"hget"}, policy.AttemptTimeout(time.Second)))
 
@@ -205,31 +205,31 @@ func TestWithIsACopy(t *testing.T) {
 		{"copy override", q, "get", 2},
 		{"copy new override inherits base", q, "hget", 7},
 	} {
-		if got := c.p.MaxAttempts(c.cmd); got != c.want {
+		if got := policy.MaxAttemptsOf(c.p, c.cmd); got != c.want {
 			t.Errorf("%s: MaxAttempts(%q) = %d, want %d", c.name, c.cmd, got, c.want)
 		}
 	}
-	if p.HasAttemptTimeout() || !q.HasAttemptTimeout() {
-		t.Errorf("HasAttemptTimeout: original %v, copy %v; want false, true", p.HasAttemptTimeout(), q.HasAttemptTimeout())
+	if policy.HasAttemptTimeout(p) || !policy.HasAttemptTimeout(q) {
+		t.Errorf("HasAttemptTimeout: original %v, copy %v; want false, true", policy.HasAttemptTimeout(p), policy.HasAttemptTimeout(q))
 	}
-	if p.AttemptTimeout("hget") != 0 || q.AttemptTimeout("hget") != time.Second || q.AttemptTimeout("get") != 0 {
-		t.Errorf("AttemptTimeout: original hget %v, copy hget %v, copy get %v", p.AttemptTimeout("hget"), q.AttemptTimeout("hget"), q.AttemptTimeout("get"))
+	if policy.AttemptTimeoutOf(p, "hget") != 0 || policy.AttemptTimeoutOf(q, "hget") != time.Second || policy.AttemptTimeoutOf(q, "get") != 0 {
+		t.Errorf("AttemptTimeout: original hget %v, copy hget %v, copy get %v", policy.AttemptTimeoutOf(p, "hget"), policy.AttemptTimeoutOf(q, "hget"), policy.AttemptTimeoutOf(q, "get"))
 	}
 
 	// With with no options is an equal, independent copy.
 	r := mustWith(t, p)
-	if r.MaxAttempts("get") != 5 || r.MaxAttempts("set") != 3 {
-		t.Errorf("With(): MaxAttempts get %d, set %d; want 5, 3", r.MaxAttempts("get"), r.MaxAttempts("set"))
+	if policy.MaxAttemptsOf(r, "get") != 5 || policy.MaxAttemptsOf(r, "set") != 3 {
+		t.Errorf("With(): MaxAttempts get %d, set %d; want 5, 3", policy.MaxAttemptsOf(r, "get"), policy.MaxAttemptsOf(r, "set"))
 	}
 
 	// The zero Policy has a With too, and stays zero.
 	var zero policy.Policy
-	z := mustWith(t, zero, policy.MaxAttempts(4))
-	if z.MaxAttempts("get") != 4 || zero.MaxAttempts("get") != 1 {
-		t.Errorf("Policy{}.With: copy %d, zero %d; want 4, 1", z.MaxAttempts("get"), zero.MaxAttempts("get"))
+	z := mustWith(t, zero, policy.RetryOn(retryable.Connection), policy.MaxAttempts(4))
+	if policy.MaxAttemptsOf(z, "get") != 4 || policy.MaxAttemptsOf(zero, "get") != 1 {
+		t.Errorf("Policy{}.With: copy %d, zero %d; want 4, 1", policy.MaxAttemptsOf(z, "get"), policy.MaxAttemptsOf(zero, "get"))
 	}
-	if again := mustWith(t, zero); again.MaxAttempts("get") != 1 {
-		t.Errorf("the zero Policy changed after With: MaxAttempts %d", again.MaxAttempts("get"))
+	if again := mustWith(t, zero); policy.MaxAttemptsOf(again, "get") != 1 {
+		t.Errorf("the zero Policy changed after With: MaxAttempts %d", policy.MaxAttemptsOf(again, "get"))
 	}
 }
 
@@ -252,7 +252,7 @@ func TestOverrides(t *testing.T) {
 
 	t.Run("inherit base settings given after them", func(t *testing.T) {
 		p := mustNew(t, policy.Command(get, policy.Backoff(c10)), policy.RetryOn(retryable.Connection), policy.MaxAttempts(5))
-		if got := p.MaxAttempts("get"); got != 5 {
+		if got := policy.MaxAttemptsOf(p, "get"); got != 5 {
 			t.Errorf("GET MaxAttempts = %d, want 5 from the base", got)
 		}
 		if got := decideDelay(t, p, "get"); got != 10*time.Millisecond {
@@ -264,8 +264,8 @@ func TestOverrides(t *testing.T) {
 	})
 
 	t.Run("override beats base whatever the order", func(t *testing.T) {
-		p := mustNew(t, policy.Command(get, policy.MaxAttempts(9)), policy.MaxAttempts(5))
-		if got := p.MaxAttempts("get"); got != 9 {
+		p := mustNew(t, policy.Command(get, policy.MaxAttempts(9)), policy.MaxAttempts(5), policy.RetryOn(retryable.Connection))
+		if got := policy.MaxAttemptsOf(p, "get"); got != 9 {
 			t.Errorf("GET MaxAttempts = %d, want 9", got)
 		}
 	})
@@ -273,8 +273,8 @@ func TestOverrides(t *testing.T) {
 	t.Run("With on the base re-derives overrides", func(t *testing.T) {
 		p := mustNew(t, policy.RetryOn(retryable.Connection), policy.Command(get, policy.Backoff(c10)), policy.MaxAttempts(2))
 		q := mustWith(t, p, policy.MaxAttempts(6), policy.Backoff(c20))
-		if p.MaxAttempts("get") != 2 || q.MaxAttempts("get") != 6 {
-			t.Errorf("GET MaxAttempts: original %d, copy %d; want 2, 6", p.MaxAttempts("get"), q.MaxAttempts("get"))
+		if policy.MaxAttemptsOf(p, "get") != 2 || policy.MaxAttemptsOf(q, "get") != 6 {
+			t.Errorf("GET MaxAttempts: original %d, copy %d; want 2, 6", policy.MaxAttemptsOf(p, "get"), policy.MaxAttemptsOf(q, "get"))
 		}
 		if got := decideDelay(t, q, "get"); got != 10*time.Millisecond {
 			t.Errorf("copy GET delay = %v, want the override's 10ms", got)
@@ -292,19 +292,19 @@ func TestOverrides(t *testing.T) {
 			policy.Command(get, policy.MaxAttempts(4)),
 			policy.Command([]string{"GET", "mget"}, policy.Backoff(c10)),
 			policy.Command(get, policy.MaxAttempts(6)))
-		if got := p.MaxAttempts("get"); got != 6 {
+		if got := policy.MaxAttemptsOf(p, "get"); got != 6 {
 			t.Errorf("GET MaxAttempts = %d, want the later 6", got)
 		}
 		if got := decideDelay(t, p, "get"); got != 10*time.Millisecond {
 			t.Errorf("GET delay = %v, want 10ms from the second override", got)
 		}
-		if got := p.MaxAttempts("mget"); got != 1 {
+		if got := policy.MaxAttemptsOf(p, "mget"); got != 1 {
 			t.Errorf("MGET MaxAttempts = %d, want the base 1", got)
 		}
 		// A later With merges too.
 		q := mustWith(t, p, policy.Command(get, policy.Backoff(c20)))
-		if q.MaxAttempts("get") != 6 || decideDelay(t, q, "get") != 20*time.Millisecond {
-			t.Errorf("With(Command(get, ...)): MaxAttempts %d, delay %v; want 6, 20ms", q.MaxAttempts("get"), decideDelay(t, q, "get"))
+		if policy.MaxAttemptsOf(q, "get") != 6 || decideDelay(t, q, "get") != 20*time.Millisecond {
+			t.Errorf("With(Command(get, ...)): MaxAttempts %d, delay %v; want 6, 20ms", policy.MaxAttemptsOf(q, "get"), decideDelay(t, q, "get"))
 		}
 		if decideDelay(t, p, "get") != 10*time.Millisecond {
 			t.Errorf("With changed the original's override")
@@ -312,65 +312,65 @@ func TestOverrides(t *testing.T) {
 	})
 
 	t.Run("names are case-insensitive and trimmed", func(t *testing.T) {
-		p := mustNew(t, policy.Command([]string{" GET ", "HSet", "mget"}, policy.MaxAttempts(4)))
+		p := mustNew(t, policy.RetryOn(retryable.Connection), policy.Command([]string{" GET ", "HSet", "mget"}, policy.MaxAttempts(4)))
 		for _, cmd := range []string{"get", "hset", "mget"} {
-			if got := p.MaxAttempts(cmd); got != 4 {
+			if got := policy.MaxAttemptsOf(p, cmd); got != 4 {
 				t.Errorf("MaxAttempts(%q) = %d, want 4", cmd, got)
 			}
 		}
-		if got := p.MaxAttempts("set"); got != 1 {
+		if got := policy.MaxAttemptsOf(p, "set"); got != 1 {
 			t.Errorf("MaxAttempts(set) = %d, want 1", got)
 		}
 	})
 
 	t.Run("pipeline and multi", func(t *testing.T) {
-		p := mustNew(t, policy.MaxAttempts(3),
+		p := mustNew(t, policy.RetryOn(retryable.Connection), policy.MaxAttempts(3),
 			policy.Command([]string{"pipeline"}, policy.MaxAttempts(5)),
 			policy.Command([]string{"MULTI"}, policy.MaxAttempts(1)))
-		if p.MaxAttempts("pipeline") != 5 || p.MaxAttempts("multi") != 1 || p.MaxAttempts("get") != 3 {
+		if policy.MaxAttemptsOf(p, "pipeline") != 5 || policy.MaxAttemptsOf(p, "multi") != 1 || policy.MaxAttemptsOf(p, "get") != 3 {
 			t.Errorf("MaxAttempts pipeline %d, multi %d, get %d; want 5, 1, 3",
-				p.MaxAttempts("pipeline"), p.MaxAttempts("multi"), p.MaxAttempts("get"))
+				policy.MaxAttemptsOf(p, "pipeline"), policy.MaxAttemptsOf(p, "multi"), policy.MaxAttemptsOf(p, "get"))
 		}
 	})
 
 	t.Run("fallback and log-and-continue per command", func(t *testing.T) {
 		fb := func(context.Context, policy.Cmd, error) error { return nil }
 		p := mustNew(t, policy.Command(get, policy.Fallback(fb)), policy.LogAndContinue("SET", "Expire"))
-		if p.Fallback("get") == nil || p.Fallback("set") != nil {
-			t.Errorf("Fallback: get %v, set %v; want set only for get", p.Fallback("get") != nil, p.Fallback("set") != nil)
+		if policy.FallbackOf(p, "get") == nil || policy.FallbackOf(p, "set") != nil {
+			t.Errorf("Fallback: get %v, set %v; want set only for get", policy.FallbackOf(p, "get") != nil, policy.FallbackOf(p, "set") != nil)
 		}
-		if !p.Swallows("set") || !p.Swallows("expire") || p.Swallows("get") {
+		if !policy.SwallowsOf(p, "set") || !policy.SwallowsOf(p, "expire") || policy.SwallowsOf(p, "get") {
 			t.Errorf("Swallows: set %v, expire %v, get %v; want true, true, false",
-				p.Swallows("set"), p.Swallows("expire"), p.Swallows("get"))
+				policy.SwallowsOf(p, "set"), policy.SwallowsOf(p, "expire"), policy.SwallowsOf(p, "get"))
 		}
 		// A base fallback reaches every command, overrides included.
 		q := mustWith(t, p, policy.Fallback(fb))
-		if q.Fallback("set") == nil || q.Fallback("hget") == nil {
+		if policy.FallbackOf(q, "set") == nil || policy.FallbackOf(q, "hget") == nil {
 			t.Errorf("base Fallback not inherited")
 		}
-		if !q.Swallows("set") {
+		if !policy.SwallowsOf(q, "set") {
 			t.Errorf("With dropped LogAndContinue")
 		}
 	})
 
 	t.Run("the caller's option slice is copied", func(t *testing.T) {
-		opts := []policy.Option{policy.MaxAttempts(2)}
-		p := mustNew(t, policy.Command(get, opts...))
+		opts := []policy.RuleOption{policy.MaxAttempts(2)}
+		p := mustNew(t, policy.RetryOn(retryable.Connection), policy.Command(get, opts...))
 		opts[0] = policy.MaxAttempts(9)
 		q := mustWith(t, p, policy.MaxAttempts(3))
-		if got := q.MaxAttempts("get"); got != 2 {
+		if got := policy.MaxAttemptsOf(q, "get"); got != 2 {
 			t.Errorf("GET MaxAttempts after the caller changed its slice = %d, want 2", got)
 		}
 	})
 }
 
 func TestSharedState(t *testing.T) {
-	p := mustNew(t, policy.Breaker(breaker.Settings{}), policy.Budget(testBudget(t)), policy.Limit(testLimiter(t)))
-	if p.Breakers() == nil || p.Budget() == nil || p.Limiter() == nil {
-		t.Fatalf("Breakers %v, Budget %v, Limiter %v: want all set", p.Breakers(), p.Budget(), p.Limiter())
+	p := mustNew(t, policy.RetryOn(retryable.Connection), policy.Breaker(breaker.Settings{}), policy.Budget(testBudget(t)), policy.Limit(testLimiter(t)))
+	if p.Breakers() == nil || policy.BudgetOf(p) == nil || policy.LimiterOf(p) == nil {
+		t.Fatalf("Breakers %v, Budget %v, Limiter %v: want all set", p.Breakers(), policy.BudgetOf(p), policy.LimiterOf(p))
 	}
 	q := mustWith(t, p, policy.MaxAttempts(3))
-	if q.Breakers() != p.Breakers() || q.Budget() != p.Budget() || q.Limiter() != p.Limiter() {
+	if q.Breakers() != p.Breakers() || policy.BudgetOf(q) != policy.BudgetOf(p) || policy.LimiterOf(q) != policy.LimiterOf(p) {
 		t.Errorf("With(MaxAttempts) did not share breakers, budget and limiter")
 	}
 	r := mustWith(t, p, policy.Breaker(breaker.Settings{ConsecutiveFailures: 2}))
@@ -378,10 +378,10 @@ func TestSharedState(t *testing.T) {
 		t.Errorf("With(Breaker) kept the old breakers")
 	}
 	s := mustWith(t, p, policy.NoBreaker(), policy.Budget(nil), policy.Limit(nil))
-	if s.Breakers() != nil || s.Budget() != nil || s.Limiter() != nil {
+	if s.Breakers() != nil || policy.BudgetOf(s) != nil || policy.LimiterOf(s) != nil {
 		t.Errorf("NoBreaker, Budget(nil), Limit(nil) did not remove them")
 	}
-	if p.Breakers() == nil || p.Budget() == nil || p.Limiter() == nil {
+	if p.Breakers() == nil || policy.BudgetOf(p) == nil || policy.LimiterOf(p) == nil {
 		t.Errorf("With changed the original's breakers, budget or limiter")
 	}
 	// NoBreaker then Breaker in one build gives breakers.
@@ -413,7 +413,7 @@ func TestLookupMarks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := p.Lookup(tt.args); got != tt.want {
+			if got := policy.LookupOf(p, tt.args); got != tt.want {
 				t.Errorf("Lookup(%v) = %+v, want %+v", tt.args, got, tt.want)
 			}
 		})
@@ -421,7 +421,7 @@ func TestLookupMarks(t *testing.T) {
 	// Without marks, Lookup is the table's answer.
 	for _, args := range [][]any{{"get", "k"}, {"evalsha", "abc", 0}, {"incr", "k"}, {"blpop", "l", 0}} {
 		var zero policy.Policy
-		if got, want := zero.Lookup(args), retryable.Lookup(args); got != want {
+		if got, want := policy.LookupOf(zero, args), retryable.Lookup(args); got != want {
 			t.Errorf("Policy{}.Lookup(%v) = %+v, want %+v", args, got, want)
 		}
 	}
@@ -436,31 +436,31 @@ func TestLookupMarks(t *testing.T) {
 		{[]any{"get", "k"}, policy.Unsafe},
 	} {
 		f := policy.Failure{Command: c.args[0].(string), Attempt: 1, Err: io.EOF, Class: retryable.Connection,
-			Execution: retryable.Ambiguous, Info: q.Lookup(c.args)}
+			Execution: retryable.Ambiguous, Info: policy.LookupOf(q, c.args)}
 		if _, why := q.Decide(f, 0); why != c.want {
 			t.Errorf("Decide(%v after EOF) = %v, want %v", c.args[0], why, c.want)
 		}
 	}
 	// Marks survive With and can be flipped.
 	r := mustWith(t, p, policy.MarkUnsafe("evalsha"))
-	if r.Lookup([]any{"evalsha", "abc", 0}).Kind != retryable.Unsafe || p.Lookup([]any{"evalsha", "abc", 0}).Kind != retryable.Idempotent {
+	if policy.LookupOf(r, []any{"evalsha", "abc", 0}).Kind != retryable.Unsafe || policy.LookupOf(p, []any{"evalsha", "abc", 0}).Kind != retryable.Idempotent {
 		t.Errorf("MarkUnsafe in With: copy %v, original %v; want unsafe, idempotent",
-			r.Lookup([]any{"evalsha", "abc", 0}).Kind, p.Lookup([]any{"evalsha", "abc", 0}).Kind)
+			policy.LookupOf(r, []any{"evalsha", "abc", 0}).Kind, policy.LookupOf(p, []any{"evalsha", "abc", 0}).Kind)
 	}
-	if r.Lookup([]any{"blpop", "l", 0}).Kind != retryable.Idempotent {
+	if policy.LookupOf(r, []any{"blpop", "l", 0}).Kind != retryable.Idempotent {
 		t.Errorf("With dropped the mark of blpop")
 	}
 }
 
 func TestDefault(t *testing.T) {
 	p := policy.Default()
-	if got := p.MaxAttempts("get"); got != 3 || policy.DefaultMaxAttempts != 3 {
+	if got := policy.MaxAttemptsOf(p, "get"); got != 3 || policy.DefaultMaxAttempts != 3 {
 		t.Errorf("MaxAttempts = %d, DefaultMaxAttempts = %d; want 3, 3", got, policy.DefaultMaxAttempts)
 	}
-	if p.Breakers() == nil || p.Budget() == nil {
-		t.Fatalf("Breakers %v, Budget %v: want both", p.Breakers(), p.Budget())
+	if p.Breakers() == nil || policy.BudgetOf(p) == nil {
+		t.Fatalf("Breakers %v, Budget %v: want both", p.Breakers(), policy.BudgetOf(p))
 	}
-	if p.Limiter() != nil || p.HasAttemptTimeout() || p.Fallback("get") != nil || p.Swallows("set") || p.Observed() {
+	if policy.LimiterOf(p) != nil || policy.HasAttemptTimeout(p) || policy.FallbackOf(p, "get") != nil || policy.SwallowsOf(p, "set") || policy.ObservedOf(p) {
 		t.Errorf("Default has a limiter, attempt timeout, fallback, log-and-continue or observer")
 	}
 
@@ -469,15 +469,15 @@ func TestDefault(t *testing.T) {
 		retryable.Connection: true, retryable.Timeout: true, retryable.BusyLoading: true,
 		retryable.ReadOnly: true, retryable.ClusterDown: true, retryable.Busy: true, retryable.Capacity: true,
 	}
-	for _, cl := range retryable.Classes {
+	for _, cl := range retryable.Classes() {
 		f := policy.Failure{Command: "get", Attempt: 1, Class: cl, Execution: retryable.NotExecuted, Info: read}
 		d, why := p.Decide(f, 0)
 		if retried[cl] {
 			if why != policy.Retry || d < 0 || d > policy.DefaultBaseDelay {
 				t.Errorf("%v: Decide = %v, %v; want a retry within [0, %v]", cl, d, why, policy.DefaultBaseDelay)
 			}
-		} else if why != policy.NotRetryable || d != 0 {
-			t.Errorf("%v: Decide = %v, %v; want 0, %v", cl, d, why, policy.NotRetryable)
+		} else if want := map[bool]policy.Reason{true: policy.CircuitOpen, false: policy.NotRetryable}[cl == retryable.CircuitOpen]; why != want || d != 0 {
+			t.Errorf("%v: Decide = %v, %v; want 0, %v", cl, d, why, want)
 		}
 	}
 
@@ -513,7 +513,7 @@ func TestDefault(t *testing.T) {
 
 	// Two Default() calls share nothing.
 	q := policy.Default()
-	if q.Breakers() == p.Breakers() || q.Budget() == p.Budget() {
+	if q.Breakers() == p.Breakers() || policy.BudgetOf(q) == policy.BudgetOf(p) {
 		t.Fatalf("two Default() calls share breakers or budget")
 	}
 	b := p.Breakers().Get("n")
@@ -535,28 +535,28 @@ func TestDefault(t *testing.T) {
 func TestEmit(t *testing.T) {
 	var rec recorder
 	p := mustNew(t, policy.Observe(rec.observe))
-	if !p.Observed() {
+	if !policy.ObservedOf(p) {
 		t.Errorf("Observed() = false with an observer")
 	}
 	e := policy.Event{Kind: policy.RetryScheduled, Command: "get", Attempt: 1, Delay: time.Millisecond, Class: retryable.Timeout, Err: io.EOF}
-	p.Emit(context.Background(), e)
+	policy.EmitOf(p, context.Background(), e)
 	if got := rec.all(); len(got) != 1 || got[0] != e {
 		t.Fatalf("observer got %+v, want [%+v]", got, e)
 	}
 
 	// Emit without observer or logger does nothing, and does not panic.
 	var zero policy.Policy
-	if zero.Observed() {
+	if policy.ObservedOf(zero) {
 		t.Errorf("Policy{}.Observed() = true")
 	}
-	zero.Emit(context.Background(), e)
+	policy.EmitOf(zero, context.Background(), e)
 
 	// Observe(nil) in With removes the observer.
 	q := mustWith(t, p, policy.Observe(nil))
-	if q.Observed() {
+	if policy.ObservedOf(q) {
 		t.Errorf("Observed() after Observe(nil) = true")
 	}
-	q.Emit(context.Background(), e)
+	policy.EmitOf(q, context.Background(), e)
 	if n := len(rec.all()); n != 1 {
 		t.Errorf("observer called %d times after it was removed from a copy, want 1", n)
 	}
@@ -574,33 +574,40 @@ func TestLogger(t *testing.T) {
 			[]string{"level=DEBUG", `msg="retryable: retry scheduled"`, "command=get", "attempt=2", "delay=30ms", "class=Timeout", "error=EOF"}},
 		{"retry hidden at info", slog.LevelInfo,
 			policy.Event{Kind: policy.RetryScheduled, Command: "get", Attempt: 2, Class: retryable.Timeout, Err: io.EOF}, nil},
-		{"gave up", slog.LevelDebug,
+		{"gave up at debug", slog.LevelDebug,
 			policy.Event{Kind: policy.GaveUp, Command: "incr", Attempt: 1, Reason: policy.Unsafe, Class: retryable.Connection, Err: io.EOF},
-			[]string{"level=WARN", `msg="retryable: gave up"`, "command=incr", `reason="unsafe to repeat"`, "class=Connection", "error=EOF"}},
-		{"breaker changed", slog.LevelInfo,
+			[]string{"level=DEBUG", `msg="retryable: gave up"`, "command=incr", `reason="unsafe to repeat"`, "class=Connection", "error=EOF"}},
+		{"gave up hidden at info", slog.LevelInfo,
+			policy.Event{Kind: policy.GaveUp, Command: "incr", Attempt: 1, Reason: policy.Unsafe, Class: retryable.Connection, Err: io.EOF}, nil},
+		{"breaker opened", slog.LevelWarn,
 			policy.Event{Kind: policy.BreakerChanged, Node: "127.0.0.1:6379", From: breaker.Closed, To: breaker.Open},
-			[]string{"level=INFO", `msg="retryable: breaker changed"`, "node=127.0.0.1:6379", "from=" + breaker.Closed.String(), "to=" + breaker.Open.String()}},
-		{"breaker hidden at warn", slog.LevelWarn,
-			policy.Event{Kind: policy.BreakerChanged, Node: "n", From: breaker.Closed, To: breaker.Open}, nil},
-		{"refused", slog.LevelDebug,
-			policy.Event{Kind: policy.Refused, Command: "set", Node: "n", Class: retryable.CircuitOpen, Err: errors.New("breaker: n: open")},
-			[]string{"level=WARN", `msg="retryable: refused"`, "command=set", "node=n", "class=CircuitOpen"}},
-		{"fallback", slog.LevelDebug,
+			[]string{"level=WARN", `msg="retryable: breaker open"`, "node=127.0.0.1:6379", "from=closed", "to=open"}},
+		{"breaker closed", slog.LevelInfo,
+			policy.Event{Kind: policy.BreakerChanged, Node: "n", From: breaker.HalfOpen, To: breaker.Closed},
+			[]string{"level=INFO", `msg="retryable: breaker closed"`, "node=n", "from=half-open", "to=closed"}},
+		{"probing hidden at info", slog.LevelInfo,
+			policy.Event{Kind: policy.BreakerChanged, Node: "n", From: breaker.Open, To: breaker.HalfOpen}, nil},
+		{"re-opened hidden at info", slog.LevelInfo,
+			policy.Event{Kind: policy.BreakerChanged, Node: "n", From: breaker.HalfOpen, To: breaker.Open}, nil},
+		{"refused at debug", slog.LevelDebug,
+			policy.Event{Kind: policy.Refused, Command: "set", Node: "n", Reason: policy.CircuitOpen, Class: retryable.CircuitOpen, Err: errors.New("breaker: n: open")},
+			[]string{"level=DEBUG", `msg="retryable: refused"`, "command=set", "node=n", "attempt=0", `reason="circuit open"`, "class=CircuitOpen"}},
+		{"fallback at debug", slog.LevelDebug,
 			policy.Event{Kind: policy.FallbackUsed, Command: "get", Class: retryable.Connection, Err: io.EOF},
-			[]string{"level=WARN", `msg="retryable: fallback used"`, "command=get"}},
-		{"swallowed", slog.LevelDebug,
+			[]string{"level=DEBUG", `msg="retryable: fallback used"`, "command=get"}},
+		{"swallowed at debug", slog.LevelDebug,
 			policy.Event{Kind: policy.Swallowed, Command: "set", Class: retryable.Connection, Err: io.EOF},
-			[]string{"level=WARN", `msg="retryable: error swallowed"`, "command=set", "error=EOF"}},
+			[]string{"level=DEBUG", `msg="retryable: error swallowed"`, "command=set", "error=EOF"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tt.level}))
 			p := mustNew(t, policy.Logger(l))
-			if !p.Observed() {
+			if !policy.ObservedOf(p) {
 				t.Errorf("Observed() = false with a logger")
 			}
-			p.Emit(context.Background(), tt.e)
+			policy.EmitOf(p, context.Background(), tt.e)
 			out := buf.String()
 			if len(tt.want) == 0 {
 				if out != "" {
@@ -621,9 +628,61 @@ func TestLogger(t *testing.T) {
 	// Logger(nil) turns logging off.
 	var buf bytes.Buffer
 	p := mustNew(t, policy.Logger(slog.New(slog.NewTextHandler(&buf, nil))), policy.Logger(nil))
-	p.Emit(context.Background(), policy.Event{Kind: policy.GaveUp, Command: "get"})
-	if buf.Len() != 0 || p.Observed() {
+	policy.EmitOf(p, context.Background(), policy.Event{Kind: policy.GaveUp, Command: "get"})
+	if buf.Len() != 0 || policy.ObservedOf(p) {
 		t.Errorf("Logger(nil) still logs: %q", buf.String())
+	}
+}
+
+// TestLoggerSummary floods a logger with the refusals of an outage: above
+// Debug it writes the breaker's changes and one summary with the counts,
+// when the breaker closes or every SummaryInterval, not a line per call.
+func TestLoggerSummary(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	p := mustNew(t, policy.Logger(l))
+	now := time.Unix(1000, 0)
+	policy.SetLogClock(p, func() time.Time { return now })
+	ctx := context.Background()
+	refused := policy.Event{Kind: policy.Refused, Command: "get", Node: "n", Reason: policy.CircuitOpen, Class: retryable.CircuitOpen, Err: errors.New("breaker: n: open")}
+	policy.EmitOf(p, ctx, policy.Event{Kind: policy.BreakerChanged, Node: "n", From: breaker.Closed, To: breaker.Open})
+	for range 10000 {
+		policy.EmitOf(p, ctx, refused)
+	}
+	policy.EmitOf(p, ctx, policy.Event{Kind: policy.GaveUp, Command: "get", Attempt: 3, Reason: policy.Exhausted, Class: retryable.Timeout, Err: io.EOF})
+	now = now.Add(3 * time.Second)
+	policy.EmitOf(p, ctx, policy.Event{Kind: policy.BreakerChanged, Node: "n", From: breaker.HalfOpen, To: breaker.Closed})
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("logged %d lines for an outage of 10,001 failed calls, want 3 (open, closed, summary):\n%s", len(lines), buf.String())
+	}
+	for _, w := range []string{"level=WARN", `msg="retryable: summary of the outage"`, "over=3s", "refused=10000", "gave_up=1", "reasons.circuit_open=10000", "reasons.attempts_exhausted=1", "last_error=EOF"} {
+		if !strings.Contains(lines[2], w) {
+			t.Errorf("summary %q lacks %q", lines[2], w)
+		}
+	}
+	// Without a breaker closing, a summary comes every SummaryInterval.
+	buf.Reset()
+	for i := range 3 {
+		now = now.Add(policy.SummaryInterval / 2)
+		policy.EmitOf(p, ctx, refused)
+		_ = i
+	}
+	if got := strings.Count(buf.String(), "summary"); got != 1 {
+		t.Errorf("%d summaries after %v of refusals, want 1:\n%s", got, 3*policy.SummaryInterval/2, buf.String())
+	}
+}
+
+func TestEventLogValue(t *testing.T) {
+	e := policy.Event{Kind: policy.RetryScheduled, Command: "get", Attempt: 1, Delay: 20 * time.Millisecond, Class: retryable.Timeout, Err: io.EOF}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "e", e)
+	want := `e.event="retry scheduled" e.command=get e.attempt=1 e.delay=20ms e.class=Timeout e.error=EOF`
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("logged %q, want it to hold %q", buf.String(), want)
+	}
+	if strings.Contains(buf.String(), "reason") || strings.Contains(buf.String(), "from") {
+		t.Errorf("logged %q: fields that do not apply to a retry", buf.String())
 	}
 }
 
@@ -659,26 +718,33 @@ func TestBreakerEvents(t *testing.T) {
 			if userCalls != 1 {
 				t.Errorf("the settings' own OnStateChange ran %d times, want 1", userCalls)
 			}
-			if out := buf.String(); !strings.Contains(out, "breaker changed") || !strings.Contains(out, "node=n") {
+			if out := buf.String(); !strings.Contains(out, "breaker open") || !strings.Contains(out, "node=n") {
 				t.Errorf("log %q lacks the breaker change", out)
 			}
 		})
 	}
 
-	t.Run("With(Observe) reaches the copy's breakers", func(t *testing.T) {
+	t.Run("With(Observe) keeps the breakers and tells both observers", func(t *testing.T) {
 		var first, second recorder
 		p := mustNew(t, policy.Breaker(breaker.Settings{ConsecutiveFailures: 1}), policy.Observe(first.observe))
 		q := mustWith(t, p, policy.Observe(second.observe))
+		r := mustWith(t, q, policy.Logger(slog.New(slog.DiscardHandler)), policy.MaxAttempts(1))
+		if q.Breakers() != p.Breakers() || r.Breakers() != p.Breakers() {
+			t.Fatalf("a copy that only changes what observes it has breakers of its own")
+		}
 		tripOnce(t, q, "n")
-		if got := second.all(); len(got) != 1 || got[0] != want {
-			t.Errorf("new observer got %+v, want [%+v]", got, want)
+		if p.Breakers().Get("n").State() != breaker.Open {
+			t.Errorf("the copy's failure did not open the original's breaker for the same node")
 		}
-		if got := first.all(); len(got) != 0 {
-			t.Errorf("old observer got %+v from the copy's breakers", got)
+		for name, rec := range map[string]*recorder{"original": &first, "copy": &second} {
+			if got := rec.all(); len(got) != 1 || got[0] != want {
+				t.Errorf("%s's observer got %+v, want [%+v]", name, got, want)
+			}
 		}
-		tripOnce(t, p, "n")
-		if got := first.all(); len(got) != 1 || got[0] != want {
-			t.Errorf("original's observer got %+v, want [%+v]", got, want)
+		// New breaker settings make new breakers.
+		fresh := mustWith(t, p, policy.Breaker(breaker.Settings{ConsecutiveFailures: 2}))
+		if fresh.Breakers() == p.Breakers() || fresh.Breakers().Get("n").State() != breaker.Closed {
+			t.Errorf("With(Breaker) kept the old breakers")
 		}
 	})
 
@@ -759,7 +825,7 @@ func TestConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 200; i++ {
 				f := policy.Failure{Command: "get", Attempt: 1 + i%3, Class: retryable.Connection,
-					Execution: retryable.Ambiguous, Info: p.Lookup([]any{"evalsha", "x", 0})}
+					Execution: retryable.Ambiguous, Info: policy.LookupOf(p, []any{"evalsha", "x", 0})}
 				if d, why := p.Decide(f, 0); d < 0 || (why != policy.Retry && why != policy.Exhausted) {
 					t.Errorf("Decide = %v, %v", d, why)
 					return
@@ -768,7 +834,7 @@ func TestConcurrentUse(t *testing.T) {
 					t.Errorf("With: %v", err)
 					return
 				}
-				p.Emit(context.Background(), policy.Event{Kind: policy.GaveUp, Command: "get"})
+				policy.EmitOf(p, context.Background(), policy.Event{Kind: policy.GaveUp, Command: "get"})
 				b := p.Breakers().Get("n")
 				if tk, err := b.Allow(); err == nil {
 					b.Done(tk, breaker.Success)
@@ -777,7 +843,7 @@ func TestConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := p.MaxAttempts("get"); got != 3 {
+	if got := policy.MaxAttemptsOf(p, "get"); got != 3 {
 		t.Errorf("MaxAttempts after concurrent With = %d, want 3", got)
 	}
 	if n := len(rec.all()); n < 800 {
