@@ -26,14 +26,11 @@ func BenchmarkProcessHook(b *testing.B) {
 		fn   redis.ProcessHook
 	}{
 		{"bare", okNext},
-		{"zero-policy", newRetryHook(policy.Policy{}).ProcessHook(okNext)},
-		{"default-no-breaker", newRetryHook(noBreaker).ProcessHook(okNext)},
-		{"default", func() redis.ProcessHook {
-			p := policy.Default()
-			h := newRetryHook(p)
-			h.brk = p.Breakers().Get("127.0.0.1:6379")
-			return h.ProcessHook(okNext)
-		}()},
+		{"zero-policy", newClientHook(policy.Policy{}, nil, "127.0.0.1:6379", false).ProcessHook(okNext)},
+		{"default-no-breaker", newClientHook(noBreaker, nil, "127.0.0.1:6379", false).ProcessHook(okNext)},
+		{"default", newClientHook(policy.Default(), nil, "127.0.0.1:6379", false).ProcessHook(okNext)},
+		{"cluster-top", newRingHook(policy.Default()).ProcessHook(okNext)},
+		{"cluster-node", newNodeHook(engineOf(policy.Default()), &guard{node: "n", brk: policy.Default().Breakers().Get("n")}, true).ProcessHook(okNext)},
 	}
 	for _, c := range cases {
 		cmd := redis.NewStringCmd(ctx, "get", "k")
@@ -61,9 +58,7 @@ func BenchmarkProcessHook(b *testing.B) {
 
 func BenchmarkProcessPipelineHook(b *testing.B) {
 	ctx := context.Background()
-	p := policy.Default()
-	h := newRetryHook(p)
-	h.brk = p.Breakers().Get("127.0.0.1:6379")
+	h := newClientHook(policy.Default(), nil, "127.0.0.1:6379", false)
 	fn := h.ProcessPipelineHook(okPipeNext)
 	cmds := []redis.Cmder{redis.NewStringCmd(ctx, "get", "a"), redis.NewStringCmd(ctx, "get", "b")}
 	b.ReportAllocs()
@@ -78,9 +73,7 @@ func BenchmarkProcessPipelineHook(b *testing.B) {
 // ordinary test run.
 func TestSuccessPathAllocatesNothing(t *testing.T) {
 	ctx := context.Background()
-	p := policy.Default()
-	h := newRetryHook(p)
-	h.brk = p.Breakers().Get("n")
+	h := newClientHook(policy.Default(), nil, "n", false)
 	fn := h.ProcessHook(okNext)
 	pfn := h.ProcessPipelineHook(okPipeNext)
 	cmd := redis.NewStringCmd(ctx, "get", "k")

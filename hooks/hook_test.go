@@ -42,7 +42,7 @@ func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
 
 func testHook(t *testing.T, p policy.Policy) (*retryHook, *fakeClock) {
 	t.Helper()
-	h := newRetryHook(p)
+	h := newClientHook(p, nil, "n", false)
 	clk := &fakeClock{t: time.Unix(1000, 0)}
 	h.now, h.sleep = clk.now, clk.sleep
 	return h, clk
@@ -166,7 +166,7 @@ func TestDeadlineStopsBeforeSleepingPastIt(t *testing.T) {
 
 func TestRealSleepEndsWithContext(t *testing.T) {
 	p := retrying(t, policy.Backoff(backoff.Constant(time.Hour)))
-	h := newRetryHook(p)
+	h := newClientHook(p, nil, "n", false)
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
 	next := func(ctx context.Context, cmd redis.Cmder) error {
@@ -291,23 +291,28 @@ func TestMarksAndRetryAmbiguous(t *testing.T) {
 	}
 }
 
-func TestBudgetExhaustedWrapsLastError(t *testing.T) {
+// TestBudgetRefusalReturnsLastError has the budget refuse a retry: the
+// call reached the node, so the caller gets the node's error, and the
+// refusal is an event.
+func TestBudgetRefusalReturnsLastError(t *testing.T) {
 	ctx := context.Background()
 	b, err := breaker.NewBudget(breaker.BudgetSettings{MaxPerSecond: 1, Burst: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _ := testHook(t, retrying(t, policy.Budget(b), policy.MaxAttempts(10)))
+	var events []policy.Event
+	h, _ := testHook(t, retrying(t, policy.Budget(b), policy.MaxAttempts(10), policy.Observe(func(e policy.Event) { events = append(events, e) })))
 	calls := 0
 	err = h.ProcessHook(script(&calls, errEOF, errEOF, errEOF))(ctx, redis.NewStringCmd(ctx, "get", "k"))
-	if !errors.Is(err, breaker.ErrThrottled) || !errors.Is(err, io.EOF) {
-		t.Fatalf("err = %v, want throttled wrapping EOF", err)
-	}
-	if retryable.Classify(err) != retryable.Throttled {
-		t.Fatalf("class = %v", retryable.Classify(err))
+	if err != errEOF {
+		t.Fatalf("err = %v, want the node's last error, unchanged", err)
 	}
 	if calls != 2 {
 		t.Fatalf("calls = %d, want 2 (one retry from the burst)", calls)
+	}
+	last := events[len(events)-1]
+	if last.Kind != policy.GaveUp || last.Reason != policy.BudgetExhausted || last.Err != errEOF {
+		t.Fatalf("last event %+v, want gave up (retry budget exhausted) with EOF", last)
 	}
 }
 
@@ -327,7 +332,7 @@ func TestBreakerOpensAndRefuses(t *testing.T) {
 	ctx := context.Background()
 	p := retrying(t, policy.MaxAttempts(1), policy.Breaker(breaker.Settings{ConsecutiveFailures: 3, OpenTimeout: time.Hour}))
 	h, _ := testHook(t, p)
-	h.brk = p.Breakers().Get("n1")
+	h.cur.Store(h.guardFor("n1"))
 	calls := 0
 	next := func(ctx context.Context, cmd redis.Cmder) error { calls++; return errDial }
 	fn := h.ProcessHook(next)
@@ -345,14 +350,13 @@ func TestBreakerOpensAndRefuses(t *testing.T) {
 	// Nil and error replies never count.
 	p2 := retrying(t, policy.MaxAttempts(1), policy.Breaker(breaker.Settings{ConsecutiveFailures: 2, OpenTimeout: time.Hour}))
 	h2, _ := testHook(t, p2)
-	h2.brk = p2.Breakers().Get("n2")
 	for i := 0; i < 10; i++ {
 		c := 0
 		_ = h2.ProcessHook(script(&c, redis.Nil))(ctx, redis.NewStringCmd(ctx, "get", "k"))
 		c = 0
 		_ = h2.ProcessHook(script(&c, errResp))(ctx, redis.NewStringCmd(ctx, "get", "k"))
 	}
-	if st := h2.brk.State(); st != breaker.Closed {
+	if st := p2.Breakers().Get("n").State(); st != breaker.Closed {
 		t.Fatalf("state = %v after Nil and error replies", st)
 	}
 }
@@ -361,8 +365,7 @@ func TestHandshakePassesOpenBreaker(t *testing.T) {
 	ctx := context.Background()
 	p := retrying(t, policy.Breaker(breaker.Settings{}))
 	h, _ := testHook(t, p)
-	h.brk = p.Breakers().Get("n")
-	h.brk.ForceOpen()
+	p.Breakers().Get("n").ForceOpen()
 	calls := 0
 	if err := h.ProcessHook(script(&calls))(ctx, redis.NewCmd(ctx, "hello", "3")); err != nil || calls != 1 {
 		t.Fatalf("hello: err = %v, calls = %d", err, calls)

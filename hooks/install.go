@@ -8,7 +8,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/go-retryable/retryable/breaker"
 	"github.com/go-retryable/retryable/policy"
 )
 
@@ -104,61 +103,45 @@ func check(cfg installConfig, what string, maxRetries, dialerRetries int, ctxTim
 }
 
 func installClient(c *redis.Client, p policy.Policy) {
-	h := newRetryHook(p)
-	node := c.Options().Addr
+	node, failover := c.Options().Addr, false
 	if node == "FailoverClient" {
-		node = "sentinel"
+		// Until it reaches a master, a Sentinel client's node is unknown.
+		node, failover = "sentinel", true
 	}
-	h.node = node
-	if g := p.Breakers(); g != nil {
-		h.brk = g.Get(node)
-	}
-	c.AddHook(h)
+	c.AddHook(newClientHook(p, c, node, failover))
 }
 
 func installCluster(c *redis.ClusterClient, p policy.Policy) {
-	h := newRetryHook(p)
-	h.unhide = true
-	h.reload = func(context.Context) { c.ReloadState(context.Background()) }
-	c.AddHook(h)
-	// Every node gets a hook, breaker or not: go-redis's cluster loop
-	// retries recoverable errors up to MaxRedirects times whatever
-	// MaxRetries says, so the node hook must hide them from it.
-	guard := nodeGuard(p.Breakers(), true)
-	c.OnNewNode(guard)
-	// Nodes that exist already; OnNewNode covers the ones made later.
-	_ = c.ForEachShard(context.Background(), func(_ context.Context, n *redis.Client) error {
-		guard(n)
-		return nil
-	})
+	c.AddHook(newClusterHook(p, c))
+	// Every node gets a hook, breaker or not: go-redis's cluster loops
+	// retry failures whatever MaxRetries says, and only the node hook can
+	// keep them from repeating a command (node.go).
+	eachNode(p, true, c.OnNewNode, c.ForEachShard)
 }
 
 func installRing(c *redis.Ring, p policy.Policy) {
-	c.AddHook(newRetryHook(p))
-	if g := p.Breakers(); g != nil {
-		guard := nodeGuard(g, false)
-		c.OnNewNode(guard)
-		_ = c.ForEachShard(context.Background(), func(_ context.Context, n *redis.Client) error {
-			guard(n)
-			return nil
-		})
-	}
+	c.AddHook(newRingHook(p))
+	eachNode(p, false, c.OnNewNode, c.ForEachShard)
 }
 
-// nodeGuard returns a function that adds a node hook to a node client,
-// once per client: with a breaker from g, or none when g is nil.
-func nodeGuard(g *breaker.Group, hide bool) func(*redis.Client) {
+// eachNode adds a node hook to every node client, those that exist and
+// those made later, once per client.
+func eachNode(p policy.Policy, cluster bool, onNew func(func(*redis.Client)),
+	forEach func(context.Context, func(context.Context, *redis.Client) error) error) {
+	eng := engineOf(p)
 	var seen sync.Map
-	return func(n *redis.Client) {
+	add := func(n *redis.Client) {
 		if _, dup := seen.LoadOrStore(n, struct{}{}); dup {
 			return
 		}
-		h := &nodeHook{hide: hide}
-		if g != nil {
-			h.brk = g.Get(n.Options().Addr)
-		}
-		n.AddHook(h)
+		addr := n.Options().Addr
+		n.AddHook(newNodeHook(eng, probeWith(&guard{node: addr, brk: eng.Breakers.Get(addr)}, n), cluster))
 	}
+	onNew(add)
+	_ = forEach(context.Background(), func(_ context.Context, n *redis.Client) error {
+		add(n)
+		return nil
+	})
 }
 
 // NewClient returns a client for opt with p installed. It copies opt and
@@ -178,8 +161,10 @@ func NewClient(opt *redis.Options, p policy.Policy) (*redis.Client, error) {
 }
 
 // NewFailoverClient returns a Sentinel-backed client with p installed, its
-// own retries off and context deadlines on. Its breaker guards the current
-// master under the name "sentinel".
+// own retries off and context deadlines on. Its breaker is the one of the
+// master it is connected to, keyed by the master's address: after a
+// failover the new master has a breaker of its own, which the old master's
+// open one does not hold back.
 func NewFailoverClient(opt *redis.FailoverOptions, p policy.Policy) (*redis.Client, error) {
 	if opt == nil {
 		return nil, errors.New("hooks: NewFailoverClient: nil options")

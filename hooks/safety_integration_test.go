@@ -292,14 +292,8 @@ func TestIntegrationClusterWatchTimeout(t *testing.T) {
 	t.Parallel()
 	cl := redistest.StartCluster(t, 3, 0)
 	ctx := context.Background()
-	c := itCluster(t, &redis.ClusterOptions{Addrs: cl.Addrs(), ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}, policy.Default())
 	key := "watched"
-	if err := c.Set(ctx, key, "1", 0).Err(); err != nil {
-		t.Fatalf("warm-up: %v", err)
-	}
 	m := cl.MasterFor(key)
-	m.Freeze()
-	defer m.Thaw()
 	cases := map[string]func(tx *redis.Tx) error{
 		"Tx": func(tx *redis.Tx) error { return tx.Ping(ctx).Err() },
 		"Tx pipeline": func(tx *redis.Tx) error {
@@ -312,7 +306,17 @@ func TestIntegrationClusterWatchTimeout(t *testing.T) {
 	}
 	for _, name := range []string{"Tx", "Tx pipeline"} {
 		t.Run(name, func(t *testing.T) {
+			// A client of its own: go-redis's Watch loop retries a WATCH
+			// that timed out, and those failures may open the node's
+			// breaker for the next call, which would then rightly be
+			// refused before it reached the node.
+			c := itCluster(t, &redis.ClusterOptions{Addrs: cl.Addrs(), ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}, policy.Default())
+			if err := c.Set(ctx, key, "1", 0).Err(); err != nil {
+				t.Fatalf("warm-up: %v", err)
+			}
+			m.Freeze()
 			err := c.Watch(ctx, cases[name], key)
+			m.Thaw()
 			timeoutError(t, "Watch", err)
 		})
 	}
@@ -321,8 +325,11 @@ func TestIntegrationClusterWatchTimeout(t *testing.T) {
 // TestIntegrationDedicatedConnTimeout reads through a dedicated connection
 // (Conn, and the Tx of Watch) from a frozen server: the read timeout breaks
 // that connection, so a retry on it cannot succeed. The caller gets the
-// timeout, as a bare client with retries off returns it, and the server is
-// not asked again.
+// timeout, as a bare client with retries off returns it; the server is not
+// asked again, the breaker does not count the retry, and no second retry
+// is scheduled. (A hook cannot know in advance that it runs on a dedicated
+// connection: go-redis refuses the retry at once, without I/O, after one
+// backoff delay.)
 func TestIntegrationDedicatedConnTimeout(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t)
@@ -372,12 +379,24 @@ func TestIntegrationDedicatedConnTimeout(t *testing.T) {
 			bareErr := tc.run(bare)
 			timeoutError(t, "bare", bareErr)
 			before := len(rec.all())
+			gets := itCommandStat(t, s, "get").calls
 			err := tc.run(c)
 			timeoutError(t, "hooked", err)
+			if n := itCommandStat(t, s, "get").calls - gets; n != 1 {
+				t.Errorf("the server ran GET %d times; want 1", n)
+			}
+			retries, last := 0, policy.Event{}
 			for _, e := range rec.all()[before:] {
 				if e.Kind == policy.RetryScheduled {
-					t.Errorf("a retry was scheduled on a dedicated connection the timeout broke: %+v", e)
+					retries++
 				}
+				last = e
+			}
+			if retries > 1 || last.Kind != policy.GaveUp || last.Reason != policy.ConnBroken {
+				t.Errorf("%d retries scheduled, last event %+v; want at most 1, then gave up (connection broken)", retries, last)
+			}
+			if st := p.Breakers().Get(s.Addr()).Counts(); st.ConsecutiveFailures > 1 {
+				t.Errorf("the breaker counted %d failures for one call", st.ConsecutiveFailures)
 			}
 		})
 	}

@@ -1,0 +1,146 @@
+package hooks
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/go-retryable/retryable/internal/bridge"
+	"github.com/go-retryable/retryable/policy"
+)
+
+// engine and rules are the bridge's types as the policy package fills
+// them.
+type (
+	engine = bridge.Engine[policy.Failure, policy.Reason, policy.Event, policy.FallbackFunc]
+	rules  = bridge.Rules[policy.Failure, policy.Reason, policy.FallbackFunc]
+)
+
+// engineOf returns the engine p was built with; the zero Policy's is a
+// policy.New() one.
+func engineOf(p policy.Policy) *engine {
+	if e, ok := bridge.Handle(p).Engine().(*engine); ok {
+		return e
+	}
+	zero, _ := policy.New()
+	return bridge.Handle(zero).Engine().(*engine)
+}
+
+// retryHook runs the policy's retry loop. On a plain or Sentinel client
+// it also guards the client's node with its breaker; at the top of a
+// ClusterClient or Ring it guards nothing itself (each node hook guards
+// its node) and talks to the node hooks through marks (see node.go).
+type retryHook struct {
+	eng *engine
+	// cur is the node the client talks to, and its breaker: fixed for a
+	// plain client, switched by DialHook when a Sentinel client connects
+	// to a new master. nil at the top of a cluster or ring.
+	cur atomic.Pointer[guard]
+	// failover is set on a Sentinel client: DialHook then keys the
+	// breaker by the address the connection reached.
+	failover bool
+	client   *redis.Client // the plain or Sentinel client, for probes
+	// marks is set at the top of a ClusterClient or Ring.
+	marks bool
+	// reload asks a ClusterClient to refresh its slot map after failures
+	// that suggest the topology changed; nil elsewhere.
+	reload func()
+
+	// seams for tests
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+var _ redis.Hook = (*retryHook)(nil)
+
+func newHook(p policy.Policy) *retryHook {
+	return &retryHook{eng: engineOf(p), now: time.Now, sleep: sleep}
+}
+
+// newClientHook returns the hook of a plain client (node is its address)
+// or, with failover set, of a Sentinel client.
+func newClientHook(p policy.Policy, c *redis.Client, node string, failover bool) *retryHook {
+	h := newHook(p)
+	h.client, h.failover = c, failover
+	h.cur.Store(h.guardFor(node))
+	return h
+}
+
+// newClusterHook returns the hook at the top of a ClusterClient.
+func newClusterHook(p policy.Policy, c *redis.ClusterClient) *retryHook {
+	h := newHook(p)
+	h.marks = true
+	h.reload = func() { c.ReloadState(context.Background()) }
+	return h
+}
+
+// newRingHook returns the hook at the top of a Ring.
+func newRingHook(p policy.Policy) *retryHook {
+	h := newHook(p)
+	h.marks = true
+	return h
+}
+
+// guardFor returns the guard of node, with a probe through the client.
+func (h *retryHook) guardFor(node string) *guard {
+	g := &guard{node: node, brk: h.eng.Breakers.Get(node)}
+	if h.client != nil {
+		probeWith(g, h.client)
+	}
+	return g
+}
+
+// DialHook keys a Sentinel client's breaker by the master it reached: a
+// failover is a new node, whose breaker the old master's open one must not
+// hold back.
+func (h *retryHook) DialHook(next redis.DialHook) redis.DialHook {
+	if !h.failover {
+		return next
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := next(ctx, network, addr)
+		if err == nil && conn != nil && conn.RemoteAddr() != nil {
+			if node := conn.RemoteAddr().String(); node != h.cur.Load().name() {
+				h.cur.Store(h.guardFor(node))
+			}
+		}
+		return conn, err
+	}
+}
+
+// ProcessHook runs a single command under the policy.
+func (h *retryHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c := call{cmd: cmd, next: next}
+		return h.run(ctx, &c)
+	}
+}
+
+// ProcessPipelineHook runs a pipeline or a MULTI/EXEC transaction under
+// the policy.
+func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) == 0 {
+			return next(ctx, cmds)
+		}
+		c := call{cmds: cmds, nextBatch: next}
+		return h.run(ctx, &c)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,255 @@
+package hooks
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/go-retryable/retryable"
+	"github.com/go-retryable/retryable/breaker"
+	"github.com/go-retryable/retryable/internal/bridge"
+	"github.com/go-retryable/retryable/policy"
+)
+
+// run is the one path of every call: admission, the breaker, the first
+// attempt, and on success nothing more. The success path reads no clock,
+// takes no lock and allocates nothing: one breaker check, one budget
+// deposit and the call. A policy with an admission limiter or a
+// per-attempt timeout (eng.Slow) adds those around the first attempt.
+func (h *retryHook) run(ctx context.Context, c *call) error {
+	var r *rules
+	if h.eng.Slow {
+		if c.handshake() {
+			return c.send(ctx)
+		}
+		r = h.eng.Rules(c.name())
+		if err := h.eng.Limiter.Admit(ctx); err != nil {
+			return h.failed(ctx, c, r, nil, breaker.Ticket{}, err, nil, false)
+		}
+	}
+	g := h.cur.Load()
+	t, err := g.allow()
+	if err != nil {
+		if c.handshake() || isProbe(ctx) {
+			// A handshake nested inside a command the breaker admitted is
+			// part of it; a probe is the breaker's own.
+			return c.send(ctx)
+		}
+		return h.failed(ctx, c, r, g, t, err, nil, false)
+	}
+	if h.eng.Budget != nil && !c.handshake() {
+		h.eng.Budget.Request()
+	}
+	err, v := h.attempt(ctx, c, r, false)
+	if err == nil || err == redis.Nil {
+		g.done(t, breaker.Success)
+		return err
+	}
+	return h.failed(ctx, c, r, g, t, err, v, true)
+}
+
+// attempt runs one attempt of c: under the command's attempt timeout, if
+// any, and at the top of a cluster or ring with the marks and verdicts of
+// the node hooks' contract (node.go).
+func (h *retryHook) attempt(ctx context.Context, c *call, r *rules, retry bool) (error, *verdict) {
+	if r != nil && r.AttemptTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.AttemptTimeout)
+		defer cancel()
+	}
+	if !h.marks {
+		return c.send(ctx), nil
+	}
+	m := markFirst
+	if retry {
+		m = markRetry
+	}
+	if c.cmd != nil {
+		c.cmd.SetErr(m)
+		err := c.send(ctx)
+		v, _ := err.(*verdict)
+		if v != nil {
+			err = v.err
+		}
+		if e := c.cmd.Err(); isMark(e) || e == v && v != nil {
+			c.cmd.SetErr(err)
+		}
+		return err, v
+	}
+	if retry {
+		c.stamp(markRetry)
+	}
+	err := c.send(ctx)
+	for _, cmd := range c.cmds {
+		if isMark(cmd.Err()) {
+			cmd.SetErr(err) // go-redis never sent it
+		}
+	}
+	return err, nil
+}
+
+// failed takes over a call whose first attempt failed with err (reached
+// set) or was refused with err before it was sent: it describes the
+// failure once, counts it against the node, and runs the retry loop. It
+// runs only after a failure, so its work never touches the success path.
+func (h *retryHook) failed(ctx context.Context, c *call, r *rules, g *guard, t breaker.Ticket, err error, v *verdict, reached bool) error {
+	if reached && (c.handshake() || brokenConn(err)) {
+		// A handshake is neither retried nor counted: the command around
+		// it sees the same failure and is the one retried and counted. A
+		// dedicated connection an earlier failure broke was not even sent.
+		g.done(t, breaker.Ignore)
+		return err
+	}
+	if r == nil {
+		r = h.eng.Rules(c.name())
+	}
+	f := policy.Failure{Command: c.name(), Attempt: 1}
+	c.describe(h.eng, &f, err, v)
+	if reached {
+		g.done(t, outcome(f.Class))
+	} else if c.cmds != nil {
+		c.stamp(err)
+	}
+	if v != nil {
+		g = v.node
+	}
+	return h.loop(ctx, c, r, g, &f, reached)
+}
+
+// loop retries a call whose attempt failed as f says, until an attempt
+// succeeds or Stop gives a reason to stop. g is the node's guard, for the
+// breaker's look-ahead and events. reached says whether an attempt
+// reached the node: then the caller gets the node's last error, whatever
+// refuses the next retry.
+func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *policy.Failure, reached bool) error {
+	last := f.Err
+	if !reached {
+		last = nil
+	}
+	first := h.now()
+	var prev time.Duration
+	for {
+		in := bridge.Inputs{OptedOut: h.eng.OptedOut(ctx), Done: ctx.Err() != nil, Now: h.now(),
+			BreakerWait: g.wait(), Draw: h.eng.Budget != nil}
+		if dl, ok := ctx.Deadline(); ok {
+			in.Deadline = dl
+		}
+		f.Elapsed = in.Now.Sub(first)
+		d, why := r.Stop(f, prev, &in)
+		if why != policy.Retry {
+			return h.finish(ctx, c, r, g, f, stopped{why, last})
+		}
+		h.emit(ctx, policy.Event{Kind: policy.RetryScheduled, Command: f.Command, Node: g.name(),
+			Attempt: f.Attempt, Delay: d, Class: f.Class, Err: f.Err})
+		if h.sleep(ctx, d) != nil {
+			return h.finish(ctx, c, r, g, f, stopped{policy.Deadline, last})
+		}
+		prev = d
+		f.Attempt++
+		if err := h.eng.Limiter.Admit(ctx); err != nil {
+			return h.finish(ctx, c, r, g, f, stopped{policy.RateLimited, orRefusal(last, err)})
+		}
+		if !h.marks {
+			g = h.cur.Load() // a Sentinel client may have a new master
+		}
+		t, err := g.allow()
+		if err != nil {
+			// The breaker opened since the last attempt: the node's last
+			// error stands.
+			return h.finish(ctx, c, r, g, f, stopped{policy.CircuitOpen, orRefusal(last, err)})
+		}
+		err, v := h.attempt(ctx, c, r, true)
+		if err == nil || err == redis.Nil {
+			g.done(t, breaker.Success)
+			return err
+		}
+		if last != nil && brokenConn(err) {
+			// A dedicated connection (Conn, the Tx of Watch) that the last
+			// failure broke: the retry could not be sent, and no later one
+			// can be. It was no attempt: no verdict, no budget spent.
+			g.done(t, breaker.Ignore)
+			h.eng.Budget.Refund()
+			c.keepLast(err, last)
+			f.Attempt--
+			return h.finish(ctx, c, r, g, f, stopped{policy.ConnBroken, last})
+		}
+		// A call counts once against the node, at its first attempt.
+		g.done(t, breaker.Ignore)
+		c.describe(h.eng, f, err, v)
+		if v != nil {
+			g = v.node
+		}
+		last, reached = err, true
+		if h.reload != nil && topologyHint(f.Class) {
+			h.reload()
+		}
+	}
+}
+
+// stopped is how a call ends: why, and the error the caller gets.
+type stopped struct {
+	why policy.Reason
+	err error
+}
+
+// orRefusal is the caller's error when a refusal ends a call: the node's
+// last error if an attempt reached it, else the refusal.
+func orRefusal(last, refusal error) error {
+	if last != nil {
+		return last
+	}
+	return refusal
+}
+
+// finish ends a call that will not be retried: it reports the decision
+// and applies log-and-continue or the fallback, which apply to single
+// commands only (a pipeline's caller reads each command's own error).
+func (h *retryHook) finish(ctx context.Context, c *call, r *rules, g *guard, f *policy.Failure, s stopped) error {
+	err := s.err
+	if err == nil { // refused before any attempt, by Stop itself
+		err = f.Err
+	}
+	class := retryable.Classify(err)
+	if h.eng.Observed && (f.Attempt > 1 || s.why != policy.NotRetryable || class.Recoverable()) {
+		e := policy.Event{Kind: policy.GaveUp, Command: f.Command, Node: g.name(), Attempt: f.Attempt,
+			Class: class, Err: err, Reason: s.why}
+		if class == retryable.CircuitOpen || class == retryable.Throttled {
+			e.Kind, e.Attempt = policy.Refused, 0
+		}
+		h.emit(ctx, e)
+	}
+	if !class.Recoverable() || c.cmd == nil {
+		return err
+	}
+	if r.Swallow {
+		h.emit(ctx, policy.Event{Kind: policy.Swallowed, Command: f.Command, Node: g.name(),
+			Attempt: f.Attempt, Class: class, Err: err, Reason: s.why})
+		return nil
+	}
+	if r.Fallback != nil {
+		h.emit(ctx, policy.Event{Kind: policy.FallbackUsed, Command: f.Command, Node: g.name(),
+			Attempt: f.Attempt, Class: class, Err: err, Reason: s.why})
+		return r.Fallback(ctx, c.cmd, err)
+	}
+	return err
+}
+
+func (h *retryHook) emit(ctx context.Context, e policy.Event) {
+	if h.eng.Observed {
+		h.eng.Emit(ctx, e)
+	}
+}
+
+// topologyHint reports classes after which a cluster's slot map may be
+// stale.
+func topologyHint(c retryable.Class) bool {
+	return c.Is(retryable.Connection) || c == retryable.ReadOnly || c == retryable.ClusterDown
+}
+
+// brokenConn reports go-redis's error for a command sent on a dedicated
+// connection (Conn, the Tx of Watch) that an earlier failure broke.
+func brokenConn(err error) bool {
+	return strings.HasPrefix(err.Error(), "redis: Conn is in a bad state")
+}
