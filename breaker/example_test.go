@@ -61,11 +61,9 @@ func ExampleBreaker() {
 }
 
 func ExampleBudget() {
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	budget, err := breaker.NewBudget(breaker.BudgetSettings{
 		Ratio:        0.1, // retries may add 10% to the load
-		MinPerSecond: 2,   // and 2 per second whatever the traffic
-		Now:          func() time.Time { return now },
+		MinPerSecond: 0.1, // and one every 10 s whatever the traffic
 	})
 	if err != nil {
 		panic(err)
@@ -87,10 +85,17 @@ func ExampleBudget() {
 	fmt.Println(requests, retries, refused)
 	fmt.Println(refusal)
 	fmt.Println(errors.Is(refusal, breaker.ErrThrottled))
+
+	// A retry that was allowed but not run (its delay would outlast the
+	// deadline) goes back to the budget.
+	budget.Refund()
+	_, retries, _ = budget.Stats()
+	fmt.Println(retries, budget.AllowRetry())
 	// Output:
-	// 100 12 100
+	// 100 11 100
 	// breaker: throttled: retry budget exhausted: dial tcp: connection refused
 	// true
+	// 10 true
 }
 
 func ExampleLimiter() {
