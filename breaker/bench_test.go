@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -11,9 +12,13 @@ func benchBreaker(b *testing.B, s Settings) *Breaker {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(br.Release)
 	return br
 }
 
+// BenchmarkAllowDoneClosed is the success path of every call: a few ns
+// and no allocation in the default (consecutive) mode; the ratio mode
+// pays gobreaker's lock and clock on every call.
 func BenchmarkAllowDoneClosed(b *testing.B) {
 	for _, bc := range []struct {
 		name string
@@ -43,12 +48,29 @@ func BenchmarkAllowDoneClosed(b *testing.B) {
 	}
 }
 
+// BenchmarkAllowDoneFailure is the failure path while closed: gobreaker
+// counts each failure (the breaker never trips here).
+func BenchmarkAllowDoneFailure(b *testing.B) {
+	br := benchBreaker(b, Settings{ConsecutiveFailures: 1 << 30})
+	b.ReportAllocs()
+	for b.Loop() {
+		t, _ := br.Allow()
+		br.Done(t, Failure)
+	}
+}
+
+// BenchmarkAllowOpen is a refusal: one *OpenError, no lock.
 func BenchmarkAllowOpen(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		open func(*Breaker)
 	}{
 		{"timed", func(br *Breaker) {
+			t, _ := br.Allow()
+			br.Done(t, Failure)
+		}},
+		{"engine", func(br *Breaker) {
+			b.Cleanup(br.AddProbe(func(context.Context) Outcome { return Success }))
 			t, _ := br.Allow()
 			br.Done(t, Failure)
 		}},
@@ -75,6 +97,16 @@ func BenchmarkAllowOpen(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+func BenchmarkRetryIn(b *testing.B) {
+	br := benchBreaker(b, Settings{})
+	b.ReportAllocs()
+	for b.Loop() {
+		if br.RetryIn() != 0 {
+			b.Fatal("not closed")
+		}
 	}
 }
 

@@ -19,7 +19,7 @@ type State int
 const (
 	// Closed lets every call through and counts failures.
 	Closed State = iota
-	// HalfOpen lets a few probe calls through to test the node.
+	// HalfOpen lets probes through to test the node.
 	HalfOpen
 	// Open refuses every call with an [*OpenError].
 	Open
@@ -39,8 +39,9 @@ func (s State) String() string {
 	}
 }
 
-// Outcome is the caller's verdict on a call the breaker allowed. The
-// breaker does not inspect errors: the caller classifies them.
+// Outcome is the caller's verdict on a call the breaker allowed, or on a
+// [Probe]. The breaker does not inspect errors: the caller classifies
+// them. The zero value is Success.
 type Outcome uint8
 
 // The outcomes. Values above Ignore count as Ignore.
@@ -73,55 +74,49 @@ func (o Outcome) String() string {
 // to [Breaker.Done] exactly once with the call's outcome. It is a small
 // value: the closed state gives one without allocating. A half-open probe
 // that is never reported keeps its slot, so the breaker stays half-open.
+// The zero Ticket is that of a nil *Breaker.
 type Ticket struct {
 	word uint64      // the breaker's state word when the call was allowed
 	done func(error) // gobreaker's callback, for half-open probes only
 }
 
-// Counts is a snapshot of a breaker, from [Breaker.Counts].
+// Counts is a snapshot of a breaker, from [Breaker.Counts]. The zero value
+// is a fresh closed breaker.
 type Counts struct {
 	// State is the breaker's state.
 	State State
 	// Forced is set while the state was set by ForceOpen or ForceClose.
 	Forced bool
-	// Requests and Failures are the outcomes (successes and failures)
-	// and the failures of the current FailureRatio window; both are zero
-	// when the ratio is off or no window is running.
-	Requests, Failures uint32
-	// ConsecutiveFailures is the current run of failures while closed.
+	// Requests, Failures and ConsecutiveFailures are gobreaker's counts
+	// (Requests, TotalFailures, ConsecutiveFailures) of the current state.
+	// With FailureRatio they cover gobreaker's rolling window; without
+	// it, gobreaker only sees failures and the first success after each
+	// run of them, so Requests is not the number of calls.
+	Requests, Failures  uint32
 	ConsecutiveFailures uint32
-	// Openings is the number of times the breaker opened since it was
-	// last closed: the n of Settings.OpenBackoff.
-	Openings uint32
-	// RetryIn is how long the breaker stays open from now, when it is
-	// open and not forced.
+	// Level is the level of opening (see Settings.DecayInterval): 0 for
+	// a breaker that never opened, and otherwise the level of its last
+	// opening, decayed only at the next trip.
+	Level uint32
+	// RetryIn is what [Breaker.RetryIn] returns.
 	RetryIn time.Duration
 }
 
-// Internal state codes, kept in the low bits of Breaker.word; the high
-// bits count transitions, so that a Ticket knows whether the state it was
-// issued in still holds.
+// The breaker's state word: a mirror of gobreaker's state plus flags, in
+// one atomic so that the closed state's fast path is one load. The high
+// bits count state changes, so that a Ticket knows whether the state it
+// was issued in still holds.
 const (
-	codeClosed       = uint64(Closed)
-	codeHalfOpen     = uint64(HalfOpen)
-	codeOpen         = uint64(Open)
-	codeForcedOpen   = 3
-	codeForcedClosed = 4
-
-	codeBits = 3
-	codeMask = 1<<codeBits - 1
+	stateMask = 3      // the public State
+	forcedBit = 1 << 2 // set by ForceOpen and ForceClose
+	failedBit = 1 << 3 // closed, consecutive mode: gobreaker saw a failure last
+	engineBit = 1 << 4 // open or half-open: engine probes decide, callers are refused
+	genShift  = 5
 )
 
-func publicState(code uint64) State {
-	switch code {
-	case codeForcedOpen:
-		return Open
-	case codeForcedClosed:
-		return Closed
-	default:
-		return State(code)
-	}
-}
+func stateOf(w uint64) State { return State(w & stateMask) }
+
+func sameGen(a, b uint64) bool { return a>>genShift == b>>genShift }
 
 // Errors reported to gobreaker; gobreaker only sees outcomes through them.
 var (
@@ -129,47 +124,56 @@ var (
 	errIgnore  = errors.New("breaker: ignored")
 )
 
-// noWindow is the windowEnd of a breaker with no ratio window running.
-const noWindow = math.MinInt64
+func errOf(o Outcome) error {
+	switch o {
+	case Success:
+		return nil
+	case Failure:
+		return errFailure
+	default:
+		return errIgnore
+	}
+}
 
 type transition struct{ from, to State }
 
 // Breaker is the circuit breaker of one node. It is safe for concurrent
-// use by multiple goroutines. A nil *Breaker allows every call.
+// use by multiple goroutines. A nil *Breaker allows every call, has no
+// probes and is always Closed; the zero Breaker is not usable (use [New]
+// or a [Group]).
 //
-// gobreaker's TwoStepCircuitBreaker is its state machine for the open and
-// half-open states; the closed state is handled by atomic counters in
-// front of it, so that a successful call costs a few nanoseconds, takes no
-// lock, reads no clock and allocates nothing. Failures are counted here
-// and reported to gobreaker only when they trip the breaker, through
-// gobreaker's ReadyToTrip; the open time is gated here too, so that
-// [Settings.OpenBackoff] can make it grow.
+// gobreaker's TwoStepCircuitBreaker runs the states (see the package
+// documentation); the Breaker adds a lock-free closed state, the open-time
+// schedule and the engine probes of [Breaker.AddProbe].
 type Breaker struct {
-	node    string
-	cfg     *config
-	ratioOn bool
-	epoch   time.Time // the clock's reading at New; times below are ns since
+	node  string
+	cfg   *config
+	ratio bool
+	epoch time.Time // the schedule clock's reading at New
 
-	// word is generation<<codeBits | state code. Written under mu only.
-	word      atomic.Uint64
-	consec    atomic.Uint32
-	openings  atomic.Uint32
-	openUntil atomic.Int64 // end of the open time, when word is Open
-	windowEnd atomic.Int64 // end of the ratio window, or noWindow
+	// word mirrors gobreaker's state (see stateMask). Written under mu.
+	word atomic.Uint64
+	// probeAt is when the open breaker's probe is due, in ns since epoch.
+	// Stored before the word that says Open.
+	probeAt atomic.Int64
+	_       [48]byte // keep word's cache line free of mu's writes
 
-	_ [64]byte // keep the contended ratio counter off word's cache line
-	// window is requests<<32 | failures of the ratio window.
-	window atomic.Uint64
-	_      [56]byte
+	// mu serialises every call into gobreaker, so that gobreaker's
+	// OnStateChange, and so every change of word, runs under it.
+	mu       sync.Mutex
+	gb       *gobreaker.TwoStepCircuitBreaker[struct{}]
+	level    uint32        // the level of opening
+	lastOpen time.Duration // the last open time: OpenBackoff's prev
+	closedAt int64         // when the breaker last closed, ns since epoch
 
-	// mu serialises every call into gobreaker and every transition, so
-	// gobreaker is only consulted while the state mirror says so.
-	mu         sync.Mutex
-	gb         *gobreaker.TwoStepCircuitBreaker[struct{}]
-	tripAt     int64         // clock of the failure being reported
-	lastOpen   time.Duration // previous open time, for OpenBackoff
-	events     []transition  // transitions not yet given to OnStateChange
-	delivering bool          // a goroutine is calling OnStateChange
+	probes   []*probeEntry
+	next     int         // round robin over probes
+	running  bool        // an engine probe round is under way
+	timer    *time.Timer // the pending engine probe, or nil
+	timerSeq uint64      // identifies the current timer; bumped to cancel
+
+	events     []transition // transitions not yet given to OnStateChange
+	delivering bool         // a goroutine is calling OnStateChange
 }
 
 // New returns the breaker of the named node, closed. It returns an error,
@@ -183,77 +187,93 @@ func New(node string, s Settings) (*Breaker, error) {
 }
 
 func newBreaker(node string, c *config) *Breaker {
-	b := &Breaker{node: node, cfg: c, ratioOn: c.ratio > 0, epoch: c.now()}
-	b.windowEnd.Store(noWindow)
+	b := &Breaker{node: node, cfg: c, ratio: c.ratio > 0, epoch: c.now()}
 	b.gb = b.newGobreaker()
 	return b
 }
 
 func (b *Breaker) newGobreaker() *gobreaker.TwoStepCircuitBreaker[struct{}] {
-	return gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+	c := b.cfg
+	st := gobreaker.Settings{
 		Name:        b.node,
-		MaxRequests: b.cfg.probes,
-		// The open time is gated by Allow; gobreaker's own must be as
-		// short as possible (it treats 0 as 60 s).
-		Timeout:       time.Nanosecond,
-		ReadyToTrip:   b.readyToTrip,
+		MaxRequests: c.probes,
+		// gobreaker's own open time is the schedule's floor, so it has
+		// always run out when the schedule says a probe is due: the
+		// schedule decides when gobreaker moves to half-open. (1 ns
+		// less, as gobreaker's expiry test is strict and the floor is
+		// also the shortest open time.)
+		Timeout:       c.floor - 1,
+		ReadyToTrip:   c.readyToTrip,
 		OnStateChange: b.gobreakerChanged,
 		IsExcluded:    func(err error) bool { return err == errIgnore },
-	})
+	}
+	if b.ratio {
+		st.Interval, st.BucketPeriod = c.interval, c.interval/10
+	}
+	return gobreaker.NewTwoStepCircuitBreaker[struct{}](st)
 }
 
 // Node returns the node's name, as given to [New] or [Group.Get].
 func (b *Breaker) Node() string { return b.node }
 
-// now returns the clock's reading in ns since the breaker was made.
+// now returns the schedule clock's reading in ns since the breaker was made.
 func (b *Breaker) now() int64 { return int64(b.cfg.now().Sub(b.epoch)) }
 
 // Allow asks whether a call may go to the node. On success, report the
 // call's outcome with [Breaker.Done]. Otherwise the error is an
 // [*OpenError] wrapping gobreaker.ErrOpenState (open) or
-// gobreaker.ErrTooManyRequests (half-open with every probe slot taken).
+// gobreaker.ErrTooManyRequests (half-open, no probe slot for this call),
+// and it is the only allocation.
 //
-// While closed, Allow is one atomic load.
+// While closed, Allow is one atomic load. While open, it refuses without a
+// lock. When the open time is up and no [Probe] is registered, Allow moves
+// the breaker to half-open and lets up to HalfOpenProbes calls through as
+// probes; while a Probe is registered, no call is a probe, and every call
+// is refused until the breaker closes.
 func (b *Breaker) Allow() (Ticket, error) {
 	if b == nil {
 		return Ticket{}, nil
 	}
 	w := b.word.Load()
-	if w&codeMask == codeClosed {
+	if stateOf(w) == Closed {
 		return Ticket{word: w}, nil
 	}
-	return b.allowSlow(w)
+	if err := b.refusal(w); err != nil {
+		return Ticket{}, err
+	}
+	return b.allowProbe()
 }
 
-func (b *Breaker) allowSlow(w uint64) (Ticket, error) {
-	switch w & codeMask {
-	case codeForcedClosed:
-		return Ticket{word: w}, nil
-	case codeForcedOpen:
-		return Ticket{}, b.openError(gobreaker.ErrOpenState, 0)
-	case codeOpen:
-		// Refuse without a lock while the open time runs.
-		if until, now := b.openUntil.Load(), b.now(); now < until {
-			return Ticket{}, b.openError(gobreaker.ErrOpenState, time.Duration(until-now))
+// refusal returns the error of a call refused in state word w, or nil when
+// gobreaker is to decide: half-open with callers as probes, or open with
+// the open time up and callers as probes.
+func (b *Breaker) refusal(w uint64) error {
+	switch {
+	case w&forcedBit != 0: // forced open; forced closed is Closed
+		return b.openError(gobreaker.ErrOpenState, 0)
+	case stateOf(w) == HalfOpen:
+		if w&engineBit != 0 {
+			return b.openError(gobreaker.ErrTooManyRequests, 0)
+		}
+	case stateOf(w) == Open:
+		if d := b.retryIn(w); d > 0 || w&engineBit != 0 {
+			return b.openError(gobreaker.ErrOpenState, d)
 		}
 	}
+	return nil
+}
 
+func (b *Breaker) allowProbe() (Ticket, error) {
 	b.mu.Lock()
 	defer b.unlock()
-	w = b.word.Load()
-	switch w & codeMask {
-	case codeClosed, codeForcedClosed:
+	w := b.word.Load()
+	if stateOf(w) == Closed {
 		return Ticket{word: w}, nil
-	case codeForcedOpen:
-		return Ticket{}, b.openError(gobreaker.ErrOpenState, 0)
-	case codeOpen:
-		if until, now := b.openUntil.Load(), b.now(); now < until {
-			return Ticket{}, b.openError(gobreaker.ErrOpenState, time.Duration(until-now))
-		}
 	}
-	// Half-open, or open and its time is up: gobreaker moves to half-open
-	// (its own open time is 1 ns) and hands out the probe slots.
-	done, err := b.gb.Allow()
+	if err := b.refusal(w); err != nil {
+		return Ticket{}, err
+	}
+	done, err := b.gb.Allow() // may move gobreaker to half-open
 	if err != nil {
 		return Ticket{}, b.openError(err, 0)
 	}
@@ -266,107 +286,97 @@ func (b *Breaker) openError(err error, retryIn time.Duration) error {
 
 // Done reports the outcome of a call that [Breaker.Allow] let through.
 // Outcomes of calls allowed in an earlier state (before the breaker
-// opened, or before ForceOpen, ForceClose or Release) do not count, as in
-// gobreaker. While closed, a Success is an atomic load (and an atomic add
-// when FailureRatio is set); a Failure also reads the clock in ratio mode.
+// opened, or before ForceOpen, ForceClose or Release) are dropped, as in
+// gobreaker.
+//
+// While closed, a Success is one atomic load: only the first success after
+// a failure goes to gobreaker, to end its run of consecutive failures. A
+// Failure goes to gobreaker (a lock, and gobreaker's clock reads). With
+// FailureRatio every Success and Failure goes to gobreaker.
 func (b *Breaker) Done(t Ticket, o Outcome) {
 	if b == nil {
 		return
 	}
-	if o == Success && t.done == nil {
-		if b.ratioOn {
-			b.window.Add(1 << 32)
+	if t.done == nil {
+		w := b.word.Load()
+		switch {
+		case o == Failure:
+			if !sameGen(w, t.word) || w&forcedBit != 0 {
+				return // stale or forced: no lock for a storm of them
+			}
+		case o != Success, !b.ratio && w&failedBit == 0:
+			return
 		}
-		if b.consec.Load() != 0 {
-			b.consec.Store(0)
-		}
-		return
 	}
 	b.doneSlow(t, o)
 }
 
 func (b *Breaker) doneSlow(t Ticket, o Outcome) {
-	if t.done != nil {
-		b.mu.Lock()
-		defer b.unlock()
-		if b.word.Load() != t.word {
-			return // gobreaker would drop it as from another generation
-		}
-		switch o {
-		case Success:
-			t.done(nil)
-		case Failure:
-			t.done(errFailure)
-		default:
-			t.done(errIgnore)
-		}
-		return
-	}
-	if o != Failure || t.word&codeMask != codeClosed || b.word.Load() != t.word {
-		return
-	}
-
-	c := b.cfg
-	n := b.consec.Add(1)
-	trip := c.consecutive > 0 && n >= c.consecutive
-	var now int64
-	if b.ratioOn {
-		now = b.now()
-		if end := b.windowEnd.Load(); now >= end || end-now > c.interval {
-			// A new window opens at this failure. A count racing with
-			// this reset may be lost; the ratio is approximate.
-			if b.windowEnd.CompareAndSwap(end, now+c.interval) {
-				b.window.Store(0)
-			}
-		}
-		if c.ratioTrips(b.window.Add(1<<32 | 1)) {
-			trip = true
-		}
-	}
-	if !trip {
-		return
-	}
-
-	// Let gobreaker decide, through readyToTrip, and make the transition.
 	b.mu.Lock()
 	defer b.unlock()
-	if b.word.Load() != t.word {
+	w := b.word.Load()
+	if !sameGen(w, t.word) {
 		return
 	}
-	b.tripAt = now
-	if done, err := b.gb.Allow(); err == nil {
-		done(errFailure)
+	if t.done != nil { // a half-open probe of this half-open state
+		t.done(errOf(o))
+		return
 	}
+	if w&forcedBit != 0 || stateOf(w) != Closed {
+		return
+	}
+	if !b.ratio {
+		// failedBit mirrors gobreaker's ConsecutiveFailures > 0; set it
+		// first, as gobreaker may trip and store a new word.
+		switch {
+		case o == Failure:
+			b.word.Store(w | failedBit)
+		case w&failedBit != 0:
+			b.word.Store(w &^ failedBit)
+		default:
+			return
+		}
+	}
+	b.report(errOf(o))
 }
 
-// readyToTrip is gobreaker's ReadyToTrip: it decides from this breaker's
-// counters, not gobreaker's, which see failures only. Called under mu.
-func (b *Breaker) readyToTrip(gobreaker.Counts) bool {
-	c := b.cfg
-	if c.consecutive > 0 && b.consec.Load() >= c.consecutive {
-		return true
+// report hands one closed-state outcome to gobreaker. Called under mu.
+func (b *Breaker) report(err error) {
+	if done, aerr := b.gb.Allow(); aerr == nil {
+		done(err)
 	}
-	return b.ratioOn && b.tripAt < b.windowEnd.Load() && c.ratioTrips(b.window.Load())
 }
 
 // gobreakerChanged is gobreaker's OnStateChange. gobreaker is only called
-// under mu, so this runs under mu (and gobreaker's own mutex).
-func (b *Breaker) gobreakerChanged(_ string, _, to gobreaker.State) {
+// under mu, so this runs under mu (and gobreaker's own mutex: it must not
+// call gobreaker).
+func (b *Breaker) gobreakerChanged(_ string, from, to gobreaker.State) {
+	var flags uint64
 	switch State(to) {
 	case Open:
-		n := b.openings.Add(1)
-		d := b.cfg.openTimeout
-		if s := b.cfg.openBackoff; s != nil {
-			if bd := s.Delay(int(min(n, math.MaxInt32)), b.lastOpen); bd > 0 {
-				d = bd
-			}
+		now := b.now()
+		if State(from) == Closed {
+			b.level = b.cfg.decayed(b.level, time.Duration(now-b.closedAt))
 		}
+		b.level = min(b.level+1, maxLevel)
+		prev := b.lastOpen
+		if b.level == 1 {
+			prev = 0
+		}
+		d := b.cfg.openTime(b.level, prev)
 		b.lastOpen = d
-		b.openUntil.Store(satAdd(b.now(), d))
+		b.probeAt.Store(satAdd(now, d))
+		if len(b.probes) > 0 {
+			flags = engineBit
+		}
+	case HalfOpen:
+		flags = b.word.Load() & engineBit
 	case Closed:
-		b.resetCounts()
+		b.closedAt = b.now()
 	}
-	b.setState(uint64(to))
+	b.stopTimer()
+	b.setWord(State(to), flags)
+	b.schedule()
 }
 
 // satAdd returns t+d, saturated at the largest time.
@@ -377,24 +387,13 @@ func satAdd(t int64, d time.Duration) int64 {
 	return t + int64(d)
 }
 
-// resetCounts forgets the closed-state counters and the run of openings.
-// Called under mu.
-func (b *Breaker) resetCounts() {
-	b.consec.Store(0)
-	b.windowEnd.Store(noWindow)
-	b.window.Store(0)
-	b.openings.Store(0)
-	b.lastOpen = 0
-}
-
-// setState moves the state word to code, in a new generation, and queues
-// the transition for OnStateChange if the public state changed. Called
-// under mu; the queue is delivered by unlock.
-func (b *Breaker) setState(code uint64) {
+// setWord moves the state word to state to with the given flags, in a new
+// generation, and queues the transition for OnStateChange if the state
+// changed. Called under mu; the queue is delivered by unlock.
+func (b *Breaker) setWord(to State, flags uint64) {
 	old := b.word.Load()
-	b.word.Store((old>>codeBits+1)<<codeBits | code)
-	from, to := publicState(old&codeMask), publicState(code)
-	if from != to && b.cfg.onChange != nil {
+	b.word.Store((old>>genShift+1)<<genShift | flags | uint64(to))
+	if from := stateOf(old); from != to && b.cfg.onChange != nil {
 		b.events = append(b.events, transition{from, to})
 	}
 }
@@ -431,77 +430,117 @@ func (b *Breaker) unlock() {
 	finished = true
 }
 
-// State returns the breaker's state. An open breaker whose open time is
-// up becomes half-open here (and reports it through OnStateChange), as it
-// would on the next Allow. A nil *Breaker is Closed.
+// State returns the breaker's state. With no [Probe] registered, an open
+// breaker whose open time is up becomes half-open here (and reports it
+// through OnStateChange), as it would on the next Allow. A nil *Breaker
+// is Closed.
 func (b *Breaker) State() State {
 	if b == nil {
 		return Closed
 	}
 	w := b.word.Load()
-	if w&codeMask == codeOpen && b.now() >= b.openUntil.Load() {
+	if b.callersDue(w) {
 		b.mu.Lock()
-		if b.word.Load()&codeMask == codeOpen && b.now() >= b.openUntil.Load() {
+		if b.callersDue(b.word.Load()) {
 			b.gb.State() // moves gobreaker, and so this breaker, to half-open
 		}
 		b.unlock()
 		w = b.word.Load()
 	}
-	return publicState(w & codeMask)
+	return stateOf(w)
 }
 
-// Counts returns a snapshot of the breaker's state and counters. The
-// fields are read one by one, so under concurrent use they may not be
-// from the same instant.
+// callersDue reports whether w is an open breaker whose callers may probe
+// now.
+func (b *Breaker) callersDue(w uint64) bool {
+	return w&(stateMask|forcedBit|engineBit) == uint64(Open) && b.retryIn(w) == 0
+}
+
+// RetryIn returns how long from now the open breaker's next probe is due:
+// 0 when closed (one atomic load), half-open, or open with the probe due.
+// A breaker forced open also returns 0, as it has no schedule: it stays
+// open until [Breaker.Release], which [Counts].Forced tells. Callers use
+// it to skip a retry whose delay ends before the breaker could close. A
+// nil *Breaker returns 0.
+func (b *Breaker) RetryIn() time.Duration {
+	if b == nil {
+		return 0
+	}
+	w := b.word.Load()
+	if stateOf(w) == Closed {
+		return 0
+	}
+	return b.retryIn(w)
+}
+
+func (b *Breaker) retryIn(w uint64) time.Duration {
+	if stateOf(w) != Open || w&forcedBit != 0 {
+		return 0
+	}
+	return max(time.Duration(b.probeAt.Load()-b.now()), 0)
+}
+
+// Counts returns a snapshot of the breaker's state and counters. Its
+// State is what [Breaker.State] returns, read first.
 func (b *Breaker) Counts() Counts {
 	if b == nil {
 		return Counts{}
 	}
-	c := Counts{State: b.State()}
+	st := b.State()
+	b.mu.Lock()
+	defer b.unlock()
 	w := b.word.Load()
-	code := w & codeMask
-	c.Forced = code == codeForcedOpen || code == codeForcedClosed
-	c.ConsecutiveFailures = b.consec.Load()
-	c.Openings = b.openings.Load()
-	now := b.now()
-	if code == codeOpen {
-		c.RetryIn = max(time.Duration(b.openUntil.Load()-now), 0)
+	n := b.gb.Counts()
+	return Counts{
+		State:               st,
+		Forced:              w&forcedBit != 0,
+		Requests:            n.Requests,
+		Failures:            n.TotalFailures,
+		ConsecutiveFailures: n.ConsecutiveFailures,
+		Level:               b.level,
+		RetryIn:             b.retryIn(w),
 	}
-	if b.ratioOn && now < b.windowEnd.Load() {
-		win := b.window.Load()
-		c.Requests, c.Failures = uint32(win>>32), uint32(win)
-	}
-	return c
 }
 
 // ForceOpen isolates the node: every call is refused with an [*OpenError]
-// (RetryIn 0) until [Breaker.Release]. Calls allowed before are not
-// counted. The change is reported through OnStateChange unless the breaker
-// was already open.
-func (b *Breaker) ForceOpen() { b.force(codeForcedOpen) }
+// (RetryIn 0) until [Breaker.Release], and no probe runs. It is an
+// operator's overlay on gobreaker, which is left as it was and not
+// consulted meanwhile. Calls allowed before are not counted. The change
+// is reported through OnStateChange unless the breaker was already open.
+func (b *Breaker) ForceOpen() { b.force(Open) }
 
 // ForceClose lets every call through and counts nothing until
-// [Breaker.Release]. The change is reported through OnStateChange unless
-// the breaker was already closed.
-func (b *Breaker) ForceClose() { b.force(codeForcedClosed) }
+// [Breaker.Release], and no probe runs: an operator's overlay, like
+// ForceOpen. The change is reported through OnStateChange unless the
+// breaker was already closed.
+func (b *Breaker) ForceClose() { b.force(Closed) }
 
-func (b *Breaker) force(code uint64) {
+func (b *Breaker) force(to State) {
+	if b == nil {
+		return
+	}
 	b.mu.Lock()
 	defer b.unlock()
-	if b.word.Load()&codeMask != code {
-		b.setState(code)
+	if w := b.word.Load(); w&forcedBit == 0 || stateOf(w) != to {
+		b.stopTimer()
+		b.setWord(to, forcedBit)
 	}
 }
 
 // Release returns the breaker to automatic operation in a fresh closed
-// state: counters, the run of openings and gobreaker's state are
-// forgotten, and outcomes of calls allowed before are not counted. It
-// also resets a breaker that was not forced. The change is reported
-// through OnStateChange unless the breaker was already closed.
+// state: gobreaker is replaced by a new one, the level of opening is 0,
+// a pending probe is stopped, and outcomes of calls (and of a probe)
+// allowed before are not counted. It also resets a breaker that was not
+// forced. The change is reported through OnStateChange unless the breaker
+// was already closed. Registered probes stay registered.
 func (b *Breaker) Release() {
+	if b == nil {
+		return
+	}
 	b.mu.Lock()
 	defer b.unlock()
+	b.stopTimer()
 	b.gb = b.newGobreaker()
-	b.resetCounts()
-	b.setState(codeClosed)
+	b.level, b.lastOpen, b.closedAt = 0, 0, b.now()
+	b.setWord(Closed, 0)
 }

@@ -1,11 +1,10 @@
 package breaker
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,15 +12,31 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
-func newTestBreaker(t *testing.T, s Settings) (*Breaker, *fakeClock, *recorder) {
+// seams are the unexported test seams of a breaker: the jitter's random
+// source and the schedule's clock (nil: the defaults).
+type seams struct {
+	rand  backoff.Rand
+	clock func() time.Time
+}
+
+// newTestBreaker returns a breaker named n1 that records its transitions,
+// and is stopped when the test ends.
+func newTestBreaker(t *testing.T, s Settings, sm seams) (*Breaker, *recorder) {
 	t.Helper()
-	clock, rec := newFakeClock(), &recorder{}
-	s.Now, s.OnStateChange = clock.Now, rec.OnStateChange
-	b, err := New("n1", s)
-	if err != nil {
-		t.Fatalf("New: %v", err)
+	rec := &recorder{}
+	if s.OnStateChange == nil {
+		s.OnStateChange = rec.OnStateChange
 	}
-	return b, clock, rec
+	c, err := s.configWith(sm.rand)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	if sm.clock != nil {
+		c.now = sm.clock
+	}
+	b := newBreaker("n1", c)
+	t.Cleanup(func() { stop(t, b) })
+	return b, rec
 }
 
 // call runs one allowed call with outcome o; it fails the test if the
@@ -50,11 +65,17 @@ func refused(t *testing.T, b *Breaker) *OpenError {
 		b.Done(tk, Ignore)
 		t.Fatalf("Allow let a call through in state %v", b.State())
 	}
-	var oe *OpenError
-	if !errors.As(err, &oe) {
+	oe, ok := errors.AsType[*OpenError](err)
+	if !ok {
 		t.Fatalf("Allow error %T %v is not an *OpenError", err, err)
 	}
 	return oe
+}
+
+// waitDue waits until the open breaker's probe is due.
+func waitDue(t *testing.T, b *Breaker) {
+	t.Helper()
+	eventually(t, "the probe is due", func() bool { return b.RetryIn() == 0 })
 }
 
 func wantState(t *testing.T, b *Breaker, want State) {
@@ -70,6 +91,13 @@ func wantEvents(t *testing.T, r *recorder, want ...string) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("transitions %q, want %q", got, want)
 	}
+}
+
+// lastOpen returns the open time the schedule gave the last opening.
+func (b *Breaker) lastOpenTime() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastOpen
 }
 
 func TestStrings(t *testing.T) {
@@ -105,13 +133,22 @@ func TestSettingsValidate(t *testing.T) {
 	}{
 		{"zero", Settings{}, ""},
 		{"full", Settings{ConsecutiveFailures: 3, FailureRatio: 1, MinRequests: 5, Interval: time.Second,
-			OpenTimeout: time.Second, OpenBackoff: backoff.NewExponential(time.Second, time.Minute, 2), HalfOpenProbes: 3}, ""},
+			OpenTimeout: time.Second, MaxOpenTimeout: time.Minute, DecayInterval: time.Minute,
+			HalfOpenProbes: 3, ProbeTimeout: time.Second}, ""},
+		{"open timeout above the default max", Settings{OpenTimeout: time.Minute}, ""},
+		{"max equals open", Settings{OpenTimeout: time.Second, MaxOpenTimeout: time.Second}, ""},
+		{"custom backoff", Settings{OpenBackoff: backoff.NewExponential(time.Second, time.Minute, 2)}, ""},
 		{"ratio NaN", Settings{FailureRatio: math.NaN()}, "Settings.FailureRatio"},
 		{"ratio negative", Settings{FailureRatio: -0.1}, "Settings.FailureRatio"},
 		{"ratio above 1", Settings{FailureRatio: 1.5}, "Settings.FailureRatio"},
 		{"ratio +Inf", Settings{FailureRatio: math.Inf(1)}, "Settings.FailureRatio"},
 		{"interval negative", Settings{Interval: -time.Second}, "Settings.Interval"},
 		{"open timeout negative", Settings{OpenTimeout: -1}, "Settings.OpenTimeout"},
+		{"max open timeout negative", Settings{MaxOpenTimeout: -1}, "Settings.MaxOpenTimeout"},
+		{"max below open", Settings{OpenTimeout: time.Second, MaxOpenTimeout: time.Millisecond}, "Settings.MaxOpenTimeout"},
+		{"max below default open", Settings{MaxOpenTimeout: 10 * time.Millisecond}, "Settings.MaxOpenTimeout"},
+		{"decay negative", Settings{DecayInterval: -time.Second}, "Settings.DecayInterval"},
+		{"probe timeout negative", Settings{ProbeTimeout: -time.Second}, "Settings.ProbeTimeout"},
 		{"open backoff invalid", Settings{OpenBackoff: backoff.Constant(-time.Second)}, "Settings.OpenBackoff"},
 		{"open backoff nil func", Settings{OpenBackoff: backoff.Func(nil)}, "Settings.OpenBackoff"},
 	}
@@ -139,91 +176,135 @@ func TestSettingsValidate(t *testing.T) {
 	}
 }
 
-func TestDefaults(t *testing.T) {
-	b, clock, _ := newTestBreaker(t, Settings{})
-	calls(t, b, Failure, DefaultConsecutiveFailures-1)
-	wantState(t, b, Closed)
-	call(t, b, Failure)
-	wantState(t, b, Open)
-	if oe := refused(t, b); oe.RetryIn != DefaultOpenTimeout {
-		t.Fatalf("RetryIn %v, want the default open timeout %v", oe.RetryIn, DefaultOpenTimeout)
+// TestSchedule checks the open times of the default schedule and its
+// variants at their bounds, and the floor that is gobreaker's Timeout.
+func TestSchedule(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name     string
+		s        Settings
+		floor    time.Duration
+		level    uint32
+		low, top time.Duration // with the jitter at its bottom and top
+	}{
+		{"default first", Settings{}, 25 * ms, 1, 25 * ms, 50 * ms},
+		{"default second", Settings{}, 25 * ms, 2, 50 * ms, 100 * ms},
+		{"default cap", Settings{}, 25 * ms, 5, 250 * ms, 500 * ms},
+		{"default at the level cap", Settings{}, 25 * ms, maxLevel, 250 * ms, 500 * ms},
+		{"long open timeout is its own max", Settings{OpenTimeout: time.Minute}, 30 * time.Second, 3, 30 * time.Second, time.Minute},
+		{"max", Settings{OpenTimeout: 10 * ms, MaxOpenTimeout: 30 * ms}, 5 * ms, 3, 15 * ms, 30 * ms},
+		{"tiny open timeout", Settings{OpenTimeout: time.Microsecond}, ms, 1, ms, ms},
+		{"custom", Settings{OpenBackoff: backoff.Constant(time.Second)}, ms, 4, time.Second, time.Second},
+		{"custom below the floor", Settings{OpenBackoff: backoff.Constant(0)}, ms, 1, ms, ms},
 	}
-	clock.Advance(DefaultOpenTimeout)
-	probe, err := b.Allow()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, r := range []fixedRand{bottomRand, topRand} {
+				c, err := tt.s.configWith(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := tt.low
+				if r.top {
+					want = tt.top
+				}
+				if c.floor != tt.floor {
+					t.Errorf("floor %v, want %v", c.floor, tt.floor)
+				}
+				if got := c.openTime(tt.level, 0); got != want {
+					t.Errorf("top %v: level %d open time %v, want %v", r.top, tt.level, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := Settings{}.config()
 	if err != nil {
-		t.Fatalf("Allow after the open timeout: %v", err)
+		t.Fatal(err)
 	}
-	if oe := refused(t, b); !errors.Is(oe, gobreaker.ErrTooManyRequests) {
-		t.Fatalf("second probe refused with %v, want ErrTooManyRequests (1 probe by default)", oe)
+	if c.consecutive != DefaultConsecutiveFailures || c.ratio != 0 || c.probes != DefaultHalfOpenProbes ||
+		c.decay != DefaultDecayInterval || c.probeTimeout != DefaultProbeTimeout {
+		t.Fatalf("defaults %+v", c)
 	}
-	b.Done(probe, Success)
-	wantState(t, b, Closed)
+	if c, _ := (Settings{FailureRatio: 0.5}).config(); c.consecutive != 0 || c.minRequests != DefaultMinRequests || c.interval != DefaultInterval {
+		t.Fatalf("ratio defaults %+v: want no consecutive rule", c)
+	}
 }
 
 func TestConsecutiveTrip(t *testing.T) {
-	b, _, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 3, OpenTimeout: time.Minute})
+	b, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 3, OpenTimeout: time.Minute}, seams{rand: topRand})
 	calls(t, b, Failure, 2)
 	wantState(t, b, Closed)
-	if c := b.Counts(); c.ConsecutiveFailures != 2 || c.State != Closed {
-		t.Fatalf("Counts %+v, want 2 consecutive failures, closed", c)
+	if c := b.Counts(); c.ConsecutiveFailures != 2 || c.State != Closed || c.Level != 0 {
+		t.Fatalf("Counts %+v, want 2 consecutive failures, closed, level 0", c)
 	}
 	call(t, b, Failure)
 	wantState(t, b, Open)
 	wantEvents(t, rec, "n1: closed->open")
 	oe := refused(t, b)
-	if oe.Node != "n1" || oe.RetryIn != time.Minute || !errors.Is(oe, gobreaker.ErrOpenState) {
-		t.Fatalf("OpenError %+v, want node n1, RetryIn 1m, ErrOpenState", oe)
+	if oe.Node != "n1" || oe.RetryIn <= 30*time.Second || oe.RetryIn > time.Minute || !errors.Is(oe, gobreaker.ErrOpenState) {
+		t.Fatalf("OpenError %+v, want node n1, RetryIn near 1m, ErrOpenState", oe)
 	}
-	if c := b.Counts(); c.State != Open || c.Openings != 1 || c.RetryIn != time.Minute || c.Forced {
-		t.Fatalf("Counts %+v, want open once, RetryIn 1m, not forced", c)
+	if c := b.Counts(); c.State != Open || c.Level != 1 || c.RetryIn <= 0 || c.Forced || c.ConsecutiveFailures != 0 {
+		t.Fatalf("Counts %+v, want open at level 1, RetryIn > 0, not forced, gobreaker's counts cleared", c)
 	}
 }
 
-func TestSuccessResetsConsecutive(t *testing.T) {
-	b, _, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 3})
+// TestSuccessForwarding checks that gobreaker sees every failure and only
+// the first success after a run of them.
+func TestSuccessForwarding(t *testing.T) {
+	b, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 3}, seams{})
+	calls(t, b, Success, 100)
+	if c := b.Counts(); c.Requests != 0 {
+		t.Fatalf("Counts %+v: successes with no failure before went to gobreaker", c)
+	}
 	for range 10 {
 		calls(t, b, Failure, 2)
-		call(t, b, Success)
+		calls(t, b, Success, 10)
 	}
-	wantState(t, b, Closed)
-	if c := b.Counts(); c.ConsecutiveFailures != 0 {
-		t.Fatalf("ConsecutiveFailures %d after a success, want 0", c.ConsecutiveFailures)
+	if c := b.Counts(); c.Requests != 30 || c.Failures != 20 || c.ConsecutiveFailures != 0 {
+		t.Fatalf("Counts %+v, want 30 requests (20 failures, 10 first successes), no run", c)
 	}
-	calls(t, b, Failure, 3)
+	calls(t, b, Ignore, 100)
+	calls(t, b, Failure, 2)
+	calls(t, b, Ignore, 100)
+	if c := b.Counts(); c.ConsecutiveFailures != 2 {
+		t.Fatalf("Ignore changed the run of failures: %+v", c)
+	}
+	call(t, b, Failure)
 	wantState(t, b, Open)
 	wantEvents(t, rec, "n1: closed->open")
 }
 
 func TestRatioTrip(t *testing.T) {
-	const interval = 10 * time.Second
 	type step struct {
 		o     Outcome
 		n     int
-		after time.Duration // clock advance after the step
+		sleep time.Duration // after the step
 	}
+	const short = 50 * time.Millisecond
 	tests := []struct {
-		name  string
-		steps []step
-		want  State
+		name     string
+		interval time.Duration
+		steps    []step
+		want     State
 	}{
-		{"below MinRequests", []step{{Failure, 9, 0}}, Closed},
-		{"reaches MinRequests", []step{{Failure, 10, 0}}, Open},
-		{"ratio below threshold", []step{{Failure, 1, 0}, {Success, 2, 0}, {Failure, 1, 0}, {Success, 2, 0},
-			{Failure, 1, 0}, {Success, 2, 0}, {Failure, 1, 0}, {Success, 2, 0}, {Failure, 1, 0}}, Closed},
-		{"ratio at threshold", []step{{Failure, 1, 0}, {Success, 1, 0}, {Failure, 1, 0}, {Success, 1, 0},
-			{Failure, 1, 0}, {Success, 1, 0}, {Failure, 1, 0}, {Success, 1, 0}, {Failure, 1, 0}, {Success, 1, 0},
-			{Failure, 1, 0}}, Open},
-		{"successes before the window do not count", []step{{Success, 100, 0}, {Failure, 10, 0}}, Open},
-		{"window expires", []step{{Failure, 5, interval}, {Failure, 5, 0}}, Closed},
-		{"window still running", []step{{Failure, 5, interval - 1}, {Failure, 5, 0}}, Open},
-		{"ignore counts as nothing", []step{{Failure, 5, 0}, {Ignore, 100, 0}, {Success, 6, 0}, {Failure, 1, 0}}, Open},
+		{"below MinRequests", time.Minute, []step{{Failure, 9, 0}}, Closed},
+		{"reaches MinRequests", time.Minute, []step{{Failure, 10, 0}}, Open},
+		{"ratio below threshold", time.Minute, []step{{Success, 6, 0}, {Failure, 5, 0}}, Closed},
+		{"ratio at threshold", time.Minute, []step{{Success, 5, 0}, {Failure, 5, 0}}, Open},
+		{"successes count", time.Minute, []step{{Success, 100, 0}, {Failure, 99, 0}}, Closed},
+		{"ignore counts as nothing", time.Minute, []step{{Ignore, 100, 0}, {Failure, 5, 0}, {Ignore, 100, 0}, {Success, 4, 0}, {Failure, 1, 0}}, Open},
+		{"window rolls on", short, []step{{Failure, 5, 3 * short}, {Failure, 5, 0}}, Closed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, clock, _ := newTestBreaker(t, Settings{FailureRatio: 0.5, MinRequests: 10, Interval: interval})
+			b, _ := newTestBreaker(t, Settings{FailureRatio: 0.5, MinRequests: 10, Interval: tt.interval}, seams{})
 			for _, s := range tt.steps {
 				calls(t, b, s.o, s.n)
-				clock.Advance(s.after)
+				time.Sleep(s.sleep)
 			}
 			wantState(t, b, tt.want)
 		})
@@ -231,43 +312,35 @@ func TestRatioTrip(t *testing.T) {
 }
 
 func TestRatioCounts(t *testing.T) {
-	b, clock, _ := newTestBreaker(t, Settings{FailureRatio: 0.9, MinRequests: 100, Interval: time.Second})
-	calls(t, b, Success, 5) // no window yet
-	if c := b.Counts(); c.Requests != 0 || c.Failures != 0 {
-		t.Fatalf("Counts %+v before any failure, want no window", c)
-	}
+	b, _ := newTestBreaker(t, Settings{FailureRatio: 0.9, MinRequests: 100, Interval: time.Minute}, seams{})
+	calls(t, b, Success, 5)
 	call(t, b, Failure)
 	calls(t, b, Success, 3)
-	if c := b.Counts(); c.Requests != 4 || c.Failures != 1 || c.ConsecutiveFailures != 0 {
-		t.Fatalf("Counts %+v, want 4 requests, 1 failure, no run", c)
-	}
-	clock.Advance(time.Second)
-	if c := b.Counts(); c.Requests != 0 || c.Failures != 0 {
-		t.Fatalf("Counts %+v after the window, want zero", c)
+	calls(t, b, Ignore, 3)
+	if c := b.Counts(); c.Requests != 9 || c.Failures != 1 || c.ConsecutiveFailures != 0 {
+		t.Fatalf("Counts %+v, want 9 requests, 1 failure, no run", c)
 	}
 }
 
 func TestRatioAndConsecutive(t *testing.T) {
 	// Either condition trips when both are set.
-	b, _, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 3, FailureRatio: 0.9, MinRequests: 1000})
+	b, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 3, FailureRatio: 0.9, MinRequests: 1000}, seams{})
+	calls(t, b, Success, 10)
 	calls(t, b, Failure, 3)
 	wantState(t, b, Open)
 }
 
-func TestIgnore(t *testing.T) {
-	b, clock, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 3, OpenTimeout: time.Second, HalfOpenProbes: 2})
-	calls(t, b, Ignore, 1000)
-	calls(t, b, Failure, 2)
-	calls(t, b, Ignore, 1000)
-	if c := b.Counts(); c.ConsecutiveFailures != 2 {
-		t.Fatalf("Ignore changed the run of failures: %+v", c)
-	}
+// TestCallerProbes checks the classic half-open state of a breaker with no
+// engine probe: callers act as probes once the open time is up.
+func TestCallerProbes(t *testing.T) {
+	b, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: 10 * time.Millisecond, HalfOpenProbes: 2}, seams{})
 	call(t, b, Failure)
-	wantState(t, b, Open)
-	clock.Advance(time.Second)
-
-	// Half-open: probes reported Ignore free their slot, forever.
-	for i := range 100 {
+	if oe := refused(t, b); oe.RetryIn <= 0 || !errors.Is(oe, gobreaker.ErrOpenState) {
+		t.Fatalf("refused with %+v, want RetryIn and ErrOpenState", oe)
+	}
+	waitDue(t, b)
+	wantState(t, b, HalfOpen) // State moves it, as Allow would
+	for i := range 50 {       // probes reported Ignore free their slot
 		p1, err1 := b.Allow()
 		p2, err2 := b.Allow()
 		if err1 != nil || err2 != nil {
@@ -278,163 +351,134 @@ func TestIgnore(t *testing.T) {
 		}
 		b.Done(p1, Ignore)
 		b.Done(p2, Outcome(200))
-		wantState(t, b, HalfOpen)
 	}
-	calls(t, b, Success, 2)
-	wantState(t, b, Closed)
-	wantEvents(t, rec, "n1: closed->open", "n1: open->half-open", "n1: half-open->closed")
-}
-
-func TestOpenHalfOpenClosed(t *testing.T) {
-	b, clock, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: 3 * time.Second, HalfOpenProbes: 2})
-	call(t, b, Failure)
-	clock.Advance(3*time.Second - 1)
-	if oe := refused(t, b); oe.RetryIn != 1 {
-		t.Fatalf("RetryIn %v, want 1ns", oe.RetryIn)
-	}
-	wantState(t, b, Open)
-	clock.Advance(1)
-	p1, err := b.Allow()
-	if err != nil {
-		t.Fatalf("first probe: %v", err)
-	}
-	wantState(t, b, HalfOpen)
-	p2, err := b.Allow()
-	if err != nil {
-		t.Fatalf("second probe: %v", err)
-	}
-	refused(t, b)
+	p1, _ := b.Allow()
+	p2, _ := b.Allow()
 	b.Done(p1, Success)
 	wantState(t, b, HalfOpen)
 	refused(t, b) // a successful probe does not free its slot
 	b.Done(p2, Success)
 	wantState(t, b, Closed)
 	wantEvents(t, rec, "n1: closed->open", "n1: open->half-open", "n1: half-open->closed")
-	if c := b.Counts(); c.Openings != 0 || c.ConsecutiveFailures != 0 {
-		t.Fatalf("Counts %+v after closing, want fresh counters", c)
+	if c := b.Counts(); c.Level != 1 || c.ConsecutiveFailures != 0 {
+		t.Fatalf("Counts %+v after closing, want level 1 kept (it decays), no failures", c)
 	}
 }
 
-func TestStateMovesToHalfOpen(t *testing.T) {
-	b, clock, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second})
+// TestProbeFailureGrows checks that each failed probe raises the level and
+// the open time, up to the cap, and that outcomes of an earlier half-open
+// state are dropped.
+func TestProbeFailureGrows(t *testing.T) {
+	ms := time.Millisecond
+	b, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: 4 * ms, MaxOpenTimeout: 16 * ms, HalfOpenProbes: 2},
+		seams{rand: topRand})
 	call(t, b, Failure)
-	clock.Advance(time.Second)
-	wantState(t, b, HalfOpen)
-	wantState(t, b, HalfOpen)
-	wantEvents(t, rec, "n1: closed->open", "n1: open->half-open")
-	call(t, b, Success)
-	wantState(t, b, Closed)
-}
-
-func TestProbeFailureReopens(t *testing.T) {
-	b, clock, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: time.Second, HalfOpenProbes: 2})
-	call(t, b, Failure)
-	clock.Advance(time.Second)
-	p1, _ := b.Allow()
-	p2, err := b.Allow()
-	if err != nil {
-		t.Fatal(err)
+	for i, want := range []time.Duration{4 * ms, 8 * ms, 16 * ms, 16 * ms} {
+		if got, lvl := b.lastOpenTime(), b.Counts().Level; got != want || lvl != uint32(i+1) {
+			t.Fatalf("opening %d: open time %v at level %d, want %v at level %d", i+1, got, lvl, want, i+1)
+		}
+		waitDue(t, b)
+		p1, err := b.Allow()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p2, err := b.Allow()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Done(p1, Failure)
+		wantState(t, b, Open)
+		b.Done(p2, Success) // from the last half-open state: dropped
+		wantState(t, b, Open)
 	}
-	b.Done(p1, Failure)
-	wantState(t, b, Open)
-	if oe := refused(t, b); oe.RetryIn != time.Second {
-		t.Fatalf("RetryIn %v after a failed probe, want the open timeout", oe.RetryIn)
+	if c := b.Counts(); c.Level != 5 {
+		t.Fatalf("Level %d, want 5", c.Level)
 	}
-	// The other probe's outcome belongs to the last half-open state: it
-	// must neither close the breaker nor let gobreaker past the open time.
-	b.Done(p2, Success)
-	wantState(t, b, Open)
-	refused(t, b)
-	if c := b.Counts(); c.Openings != 2 {
-		t.Fatalf("Openings %d, want 2", c.Openings)
-	}
-	wantEvents(t, rec, "n1: closed->open", "n1: open->half-open", "n1: half-open->open")
-}
-
-func TestStaleTicketsDoNotCount(t *testing.T) {
-	b, clock, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 2, OpenTimeout: time.Second})
-	var old []Ticket
-	for range 5 {
-		tk, _ := b.Allow()
-		old = append(old, tk)
-	}
-	calls(t, b, Failure, 2)
-	clock.Advance(time.Second)
-	call(t, b, Success) // the probe closes it: a new closed state
-	wantState(t, b, Closed)
-	for _, tk := range old {
-		b.Done(tk, Failure)
-	}
-	wantState(t, b, Closed)
-	if c := b.Counts(); c.ConsecutiveFailures != 0 {
-		t.Fatalf("failures allowed in an earlier state were counted: %+v", c)
+	if evs := rec.events(); len(evs) != 9 || evs[8] != "n1: half-open->open" {
+		t.Fatalf("transitions %q", evs)
 	}
 }
 
-func TestOpenBackoff(t *testing.T) {
-	var prevs []time.Duration
-	var mu sync.Mutex
+// TestDecay checks the level a trip starts from, after a healthy time: it
+// decays by one per DecayInterval, and is not reset by closing.
+func TestDecay(t *testing.T) {
+	const decay = time.Hour
+	tests := []struct {
+		healthy time.Duration
+		want    uint32
+	}{
+		{0, 4},
+		{decay - time.Second, 4},
+		{decay, 3},
+		{5 * decay / 2, 2},
+		{3 * decay, 1},
+		{1000 * decay, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.healthy.String(), func(t *testing.T) {
+			clock := &aheadClock{}
+			b, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: 2 * time.Millisecond, DecayInterval: decay},
+				seams{clock: clock.Now})
+			call(t, b, Failure)
+			for range 2 { // two failed probes: level 3
+				waitDue(t, b)
+				call(t, b, Failure)
+			}
+			waitDue(t, b)
+			call(t, b, Success)
+			wantState(t, b, Closed)
+			if c := b.Counts(); c.Level != 3 {
+				t.Fatalf("Level %d after closing, want 3 (kept)", c.Level)
+			}
+			clock.Advance(tt.healthy)
+			call(t, b, Failure)
+			if c := b.Counts(); c.Level != tt.want {
+				t.Fatalf("Level %d after %v healthy, want %d", c.Level, tt.healthy, tt.want)
+			}
+		})
+	}
+}
+
+func TestCustomOpenBackoff(t *testing.T) {
+	type arg struct {
+		level int
+		prev  time.Duration
+	}
+	args := make(chan arg, 10)
 	grow := backoff.Func(func(n int, prev time.Duration) time.Duration {
-		mu.Lock()
-		prevs = append(prevs, prev)
-		mu.Unlock()
-		return backoff.NewExponential(time.Second, 8*time.Second, 2).Delay(n, prev)
+		args <- arg{n, prev}
+		return time.Duration(n) * 3 * time.Millisecond
 	})
-	b, clock, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour, OpenBackoff: grow})
+	b, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenBackoff: grow}, seams{})
 	call(t, b, Failure)
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}
-	for i, d := range want {
-		if oe := refused(t, b); oe.RetryIn != d {
-			t.Fatalf("opening %d: RetryIn %v, want %v", i+1, oe.RetryIn, d)
+	for range 2 {
+		waitDue(t, b)
+		call(t, b, Failure)
+	}
+	waitDue(t, b)
+	call(t, b, Success)
+	call(t, b, Failure) // decays: level 4 - 0 + 1
+	want := []arg{{1, 0}, {2, 3 * time.Millisecond}, {3, 6 * time.Millisecond}, {4, 9 * time.Millisecond}}
+	for i, w := range want {
+		if got := <-args; got != w {
+			t.Fatalf("call %d of OpenBackoff: %+v, want %+v", i, got, w)
 		}
-		clock.Advance(d - 1)
-		refused(t, b)
-		clock.Advance(1)
-		call(t, b, Failure) // the probe fails: open again, longer
-	}
-	if c := b.Counts(); c.Openings != uint32(len(want)+1) {
-		t.Fatalf("Openings %d, want %d", c.Openings, len(want)+1)
-	}
-	clock.Advance(8 * time.Second)
-	call(t, b, Success) // closes, and forgets the run of openings
-	call(t, b, Failure)
-	if oe := refused(t, b); oe.RetryIn != time.Second {
-		t.Fatalf("RetryIn %v after closing, want the first delay again", oe.RetryIn)
-	}
-	wantPrev := []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second, 0}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(prevs) != len(wantPrev) {
-		t.Fatalf("OpenBackoff called with prev %v, want %v", prevs, wantPrev)
-	}
-	for i := range prevs {
-		if prevs[i] != wantPrev[i] {
-			t.Fatalf("OpenBackoff called with prev %v, want %v", prevs, wantPrev)
-		}
-	}
-}
-
-func TestOpenBackoffZeroMeansOpenTimeout(t *testing.T) {
-	b, _, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: 7 * time.Second, OpenBackoff: backoff.Constant(0)})
-	call(t, b, Failure)
-	if oe := refused(t, b); oe.RetryIn != 7*time.Second {
-		t.Fatalf("RetryIn %v, want OpenTimeout for a zero backoff delay", oe.RetryIn)
 	}
 }
 
 func TestOpenError(t *testing.T) {
-	b, _, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: 2 * time.Second})
+	b, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenBackoff: backoff.Constant(time.Hour)}, seams{})
 	call(t, b, Failure)
 	_, err := b.Allow()
-	var oe *OpenError
-	if !errors.As(err, &oe) {
+	oe, ok := errors.AsType[*OpenError](err)
+	if !ok {
 		t.Fatalf("error %T, want *OpenError", err)
 	}
 	if !errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		t.Fatalf("error %v does not wrap only ErrOpenState", err)
 	}
-	if want := "breaker: n1: circuit breaker is open (retry in 2s)"; err.Error() != want {
-		t.Fatalf("Error() %q, want %q", err, want)
+	if prefix := "breaker: n1: circuit breaker is open (retry in 59m59."; !strings.HasPrefix(err.Error(), prefix) || oe.RetryIn > time.Hour {
+		t.Fatalf("Error() %q, want the prefix %q", err, prefix)
 	}
 	b.ForceOpen()
 	_, err = b.Allow()
@@ -443,20 +487,43 @@ func TestOpenError(t *testing.T) {
 	}
 }
 
+func TestRetryIn(t *testing.T) {
+	b, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: 20 * time.Millisecond}, seams{rand: topRand})
+	if d := b.RetryIn(); d != 0 {
+		t.Fatalf("closed: RetryIn %v", d)
+	}
+	call(t, b, Failure)
+	if d := b.RetryIn(); d <= 0 || d > 20*time.Millisecond {
+		t.Fatalf("open: RetryIn %v, want in (0, 20ms]", d)
+	}
+	waitDue(t, b)
+	wantState(t, b, HalfOpen)
+	if d := b.RetryIn(); d != 0 {
+		t.Fatalf("half-open: RetryIn %v", d)
+	}
+	b.ForceOpen()
+	if d, c := b.RetryIn(), b.Counts(); d != 0 || c.RetryIn != 0 || !c.Forced {
+		t.Fatalf("forced open: RetryIn %v, Counts %+v; want 0 and Forced", d, c)
+	}
+	var nb *Breaker
+	if nb.RetryIn() != 0 {
+		t.Fatal("nil breaker: RetryIn not 0")
+	}
+}
+
 func TestForce(t *testing.T) {
-	b, clock, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 2, OpenTimeout: time.Second})
+	b, rec := newTestBreaker(t, Settings{ConsecutiveFailures: 2, OpenTimeout: 2 * time.Millisecond}, seams{})
 	before, _ := b.Allow()
 
 	b.ForceOpen()
 	b.ForceOpen()
 	wantState(t, b, Open)
-	clock.Advance(time.Hour)
+	time.Sleep(5 * time.Millisecond) // past any open time: forced stays
 	for range 3 {
 		if oe := refused(t, b); oe.RetryIn != 0 || !errors.Is(oe, gobreaker.ErrOpenState) {
 			t.Fatalf("forced open refused with %+v, want ErrOpenState, no RetryIn", oe)
 		}
 	}
-	wantState(t, b, Open)
 	if c := b.Counts(); !c.Forced || c.State != Open {
 		t.Fatalf("Counts %+v, want forced open", c)
 	}
@@ -471,7 +538,7 @@ func TestForce(t *testing.T) {
 	calls(t, b, Failure, 100)
 	wantState(t, b, Closed)
 	if c := b.Counts(); !c.Forced || c.ConsecutiveFailures != 1 {
-		t.Fatalf("Counts %+v, want forced, and the one failure from before", c)
+		t.Fatalf("Counts %+v, want forced, and gobreaker's one failure from before", c)
 	}
 	b.Release()
 	if c := b.Counts(); c.Forced || c.ConsecutiveFailures != 0 {
@@ -483,16 +550,13 @@ func TestForce(t *testing.T) {
 	// Release of a breaker opened automatically closes it, fresh.
 	b.Release()
 	wantState(t, b, Closed)
-	call(t, b, Failure)
-	wantState(t, b, Closed)
+	if c := b.Counts(); c.Level != 0 {
+		t.Fatalf("Level %d after Release, want 0", c.Level)
+	}
 
-	// ForceOpen of an open breaker changes nothing visible; ForceClose of
-	// a half-open one drops its probes.
-	calls(t, b, Failure, 1)
-	b.ForceOpen()
-	b.Release()
+	// ForceClose of a half-open breaker drops its probes.
 	calls(t, b, Failure, 2)
-	clock.Advance(time.Second)
+	waitDue(t, b)
 	probe, err := b.Allow()
 	if err != nil {
 		t.Fatal(err)
@@ -505,138 +569,27 @@ func TestForce(t *testing.T) {
 	wantEvents(t, rec,
 		"n1: closed->open", "n1: open->closed", // ForceOpen, Release
 		"n1: closed->open", "n1: open->closed", // trip, Release
-		"n1: closed->open",                                                 // ForceOpen
-		"n1: open->closed",                                                 // Release
 		"n1: closed->open", "n1: open->half-open", "n1: half-open->closed", // trip, probe, ForceClose
 	)
 }
 
-func TestOnStateChangeReentrant(t *testing.T) {
-	var b *Breaker
-	var got []string
-	clock := newFakeClock()
-	b, err := New("n1", Settings{ConsecutiveFailures: 1, Now: clock.Now,
-		OnStateChange: func(node string, from, to State) {
-			// Called outside the breaker's locks: calling back is fine,
-			// and a transition made here is reported after this one.
-			got = append(got, from.String()+"->"+to.String()+" seen as "+b.State().String())
-			if to == Open && b.Counts().Forced == false {
-				b.ForceClose()
-			}
-		}})
-	if err != nil {
-		t.Fatal(err)
+func TestStaleTicketsDoNotCount(t *testing.T) {
+	b, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 2, OpenTimeout: 2 * time.Millisecond}, seams{})
+	var old []Ticket
+	for range 5 {
+		tk, _ := b.Allow()
+		old = append(old, tk)
 	}
-	call(t, b, Failure)
-	want := []string{"closed->open seen as open", "open->closed seen as closed"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("got %q, want %q", got, want)
+	calls(t, b, Failure, 2)
+	waitDue(t, b)
+	call(t, b, Success) // the probe closes it: a new closed state
+	wantState(t, b, Closed)
+	for _, tk := range old {
+		b.Done(tk, Failure)
 	}
-}
-
-func TestOnStateChangePanicDoesNotWedge(t *testing.T) {
-	var n atomic.Int32
-	b, err := New("n1", Settings{ConsecutiveFailures: 1, OnStateChange: func(string, State, State) {
-		if n.Add(1) == 1 {
-			panic("boom")
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("the callback's panic was swallowed")
-			}
-		}()
-		b.ForceOpen()
-	}()
-	b.Release()
-	if n.Load() != 2 {
-		t.Fatalf("OnStateChange called %d times, want 2 (deliveries go on after a panic)", n.Load())
-	}
-}
-
-// TestTransitionsConcurrent hammers one breaker from many goroutines while
-// the clock moves, and checks that OnStateChange saw every transition
-// exactly once, in order, never two at a time.
-func TestTransitionsConcurrent(t *testing.T) {
-	for _, tt := range []struct {
-		name  string
-		s     Settings
-		force bool
-	}{
-		{"consecutive", Settings{ConsecutiveFailures: 3, OpenTimeout: time.Millisecond, HalfOpenProbes: 2}, false},
-		{"ratio", Settings{FailureRatio: 0.3, MinRequests: 5, Interval: 5 * time.Millisecond,
-			OpenTimeout: time.Millisecond, OpenBackoff: backoff.NewExponential(time.Millisecond, 4*time.Millisecond, 2)}, false},
-		{"forced", Settings{ConsecutiveFailures: 2, OpenTimeout: time.Millisecond, HalfOpenProbes: 3}, true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			clock := newFakeClock()
-			rec := &recorder{}
-			var inside, overlaps atomic.Int32
-			s := tt.s
-			s.Now = clock.Now
-			s.OnStateChange = func(node string, from, to State) {
-				if inside.Add(1) != 1 {
-					overlaps.Add(1)
-				}
-				rec.OnStateChange(node, from, to)
-				inside.Add(-1)
-			}
-			b, err := New("n1", s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const workers, rounds = 8, 3000
-			var wg sync.WaitGroup
-			for w := range workers {
-				wg.Go(func() {
-					for i := range rounds {
-						if i%10 == 0 {
-							clock.Advance(50 * time.Microsecond)
-						}
-						switch {
-						case tt.force && w == 1 && i%50 == 0:
-							b.ForceOpen()
-						case tt.force && w == 1 && i%50 == 25:
-							b.ForceClose()
-						case tt.force && w == 1 && i%50 == 40:
-							b.Release()
-						}
-						tk, err := b.Allow()
-						if err != nil {
-							continue
-						}
-						// Phases of failures, successes and a mix.
-						o := [3]Outcome{Failure, Success, Outcome((i*7 + w) % 3)}[i/40%3]
-						b.Done(tk, o)
-						_ = b.State()
-					}
-				})
-			}
-			wg.Wait()
-			if overlaps.Load() != 0 {
-				t.Fatalf("OnStateChange ran concurrently with itself %d times", overlaps.Load())
-			}
-			trs := rec.transitions()
-			checkChain(t, trs, publicState(b.word.Load()&codeMask))
-			if len(trs) < 10 {
-				t.Fatalf("only %d transitions: the test did not exercise the breaker", len(trs))
-			}
-			if tt.force && len(trs) < rounds/50 {
-				// Each ForceClose of a forced-open breaker is one transition.
-				t.Fatalf("%d transitions for %d ForceClose calls", len(trs), rounds/50)
-			}
-			if !tt.force {
-				// Without forcing, every internal transition is a visible one.
-				if gen := b.word.Load() >> codeBits; uint64(len(trs)) != gen {
-					t.Fatalf("%d transitions reported, %d made", len(trs), gen)
-				}
-			}
-			t.Logf("%d transitions", len(trs))
-		})
+	wantState(t, b, Closed)
+	if c := b.Counts(); c.ConsecutiveFailures != 0 || c.Requests != 0 {
+		t.Fatalf("failures allowed in an earlier state were counted: %+v", c)
 	}
 }
 
@@ -647,83 +600,40 @@ func TestNilBreaker(t *testing.T) {
 		t.Fatalf("nil breaker refused: %v", err)
 	}
 	b.Done(tk, Failure)
-	if b.State() != Closed || b.Counts() != (Counts{}) {
+	b.AddProbe(func(context.Context) Outcome { return Failure })()
+	b.ForceOpen()
+	b.ForceClose()
+	b.Release()
+	if b.State() != Closed || b.Counts() != (Counts{}) || b.RetryIn() != 0 {
 		t.Fatal("nil breaker is not closed")
 	}
 }
 
-func TestAllowDoneClosedAllocs(t *testing.T) {
-	for _, s := range []Settings{{}, {FailureRatio: 0.5}} {
-		b, err := New("n1", s)
-		if err != nil {
-			t.Fatal(err)
-		}
+// TestAllocs checks that the closed state allocates nothing and that a
+// refusal allocates its *OpenError only.
+func TestAllocs(t *testing.T) {
+	closed, _ := newTestBreaker(t, Settings{}, seams{})
+	if n := testing.AllocsPerRun(1000, func() {
+		tk, _ := closed.Allow()
+		closed.Done(tk, Success)
+	}); n != 0 {
+		t.Fatalf("%v allocations per successful call, want 0", n)
+	}
+
+	timed, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour}, seams{})
+	call(t, timed, Failure)
+	forced, _ := newTestBreaker(t, Settings{}, seams{})
+	forced.ForceOpen()
+	engine, _ := newTestBreaker(t, Settings{ConsecutiveFailures: 1, OpenTimeout: time.Hour}, seams{})
+	defer engine.AddProbe(func(context.Context) Outcome { return Success })()
+	call(t, engine, Failure)
+	for name, b := range map[string]*Breaker{"timed": timed, "forced": forced, "engine": engine} {
 		if n := testing.AllocsPerRun(1000, func() {
-			tk, _ := b.Allow()
-			b.Done(tk, Success)
-		}); n != 0 {
-			t.Fatalf("%+v: %v allocations per successful call, want 0", s, n)
+			if _, err := b.Allow(); err == nil {
+				t.Fatal("allowed")
+			}
+		}); n > 1 {
+			t.Errorf("%s: %v allocations per refusal, want at most 1", name, n)
 		}
 	}
-}
-
-// FuzzBreaker runs random sequences of operations and checks the
-// breaker's invariants: transitions form a chain, an open breaker lets no
-// call through before its time, a half-open one no more than its probes.
-func FuzzBreaker(f *testing.F) {
-	f.Add([]byte{1, 1, 1, 1, 1, 1, 4, 0, 0, 0})
-	f.Add([]byte{1, 1, 1, 4, 4, 4, 0, 2, 0, 3, 0, 5, 6, 7, 0})
-	f.Add([]byte{7, 1, 1, 1, 4, 0, 1, 4, 4, 0, 0, 2, 8, 9})
-	f.Fuzz(func(t *testing.T, ops []byte) {
-		clock := newFakeClock()
-		rec := &recorder{}
-		const probes = 2
-		b, err := New("n", Settings{ConsecutiveFailures: 3, FailureRatio: 0.5, MinRequests: 4, Interval: 4 * time.Second,
-			OpenTimeout: time.Second, OpenBackoff: backoff.NewExponential(time.Second, 3*time.Second, 2),
-			HalfOpenProbes: probes, Now: clock.Now, OnStateChange: rec.OnStateChange})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var held []Ticket
-		for _, op := range ops {
-			switch op % 10 {
-			case 0, 1, 2: // a call, done at once
-				st, c := b.State(), b.Counts()
-				tk, err := b.Allow()
-				if err == nil && st == Open && (c.Forced || c.RetryIn > 0) {
-					t.Fatalf("an open breaker (%+v) let a call through", c)
-				}
-				if err == nil {
-					b.Done(tk, Outcome(op%3))
-				}
-			case 3: // a call held open
-				if tk, err := b.Allow(); err == nil {
-					held = append(held, tk)
-				}
-			case 4, 5, 6: // finish a held call
-				if len(held) > 0 {
-					b.Done(held[0], Outcome(op%3))
-					held = held[1:]
-				}
-			case 7:
-				clock.Advance(700 * time.Millisecond)
-			case 8:
-				b.ForceOpen()
-			case 9:
-				b.Release()
-			}
-			if b.State() == HalfOpen {
-				n := 0
-				for _, tk := range held {
-					if tk.done != nil && tk.word == b.word.Load() {
-						n++
-					}
-				}
-				if n > probes {
-					t.Fatalf("%d probes out while half-open, limit %d", n, probes)
-				}
-			}
-		}
-		checkChain(t, rec.transitions(), b.State())
-	})
 }

@@ -18,7 +18,8 @@ const creditSlack = 1e-9
 
 // BudgetSettings configures a [Budget]. A retry is allowed when the
 // ceiling has a token AND (the ratio credit has one retry OR the floor
-// has a token). A zero BudgetSettings limits nothing.
+// has a token). A zero BudgetSettings limits nothing. It is a plain
+// value: [NewBudget] copies it.
 type BudgetSettings struct {
 	// Ratio is the number of retries allowed per first attempt, for
 	// example 0.1 for at most 10% extra load. 0 means no ratio limit
@@ -46,9 +47,6 @@ type BudgetSettings struct {
 	// Burst is the ceiling's bucket size; default max(1, ⌈MaxPerSecond⌉).
 	// Setting it without MaxPerSecond is invalid.
 	Burst int
-
-	// Now is the clock; nil means time.Now. It is read by AllowRetry only.
-	Now func() time.Time
 }
 
 // DefaultBudgetSettings returns settings for a typical client: retries up
@@ -106,22 +104,24 @@ func burstFor(r float64) int {
 // outage: every first attempt is counted with [Budget.Request], and every
 // retry must be allowed by [Budget.AllowRetry]. It is safe for concurrent
 // use by multiple goroutines, and meant to be shared by several policies
-// and clients. A nil *Budget allows every retry.
+// and clients. A nil *Budget allows every retry; the zero Budget is not
+// usable (use [NewBudget]).
 type Budget struct {
 	requests atomic.Uint64
 	_        [56]byte // Request's counter is contended; keep it alone
 
 	ratio     float64
 	maxCredit float64
-	now       func() time.Time
+	now       func() time.Time // time.Now; a seam for this package's tests
 
-	mu      sync.Mutex
-	seen    uint64  // requests already turned into credit
-	credit  float64 // retries the ratio pays for, at most maxCredit
-	floor   *rate.Limiter
-	ceil    *rate.Limiter
-	retries uint64
-	refused uint64
+	mu       sync.Mutex
+	seen     uint64  // requests already turned into credit
+	credit   float64 // retries the ratio pays for, at most maxCredit
+	floor    *rate.Limiter
+	ceil     *rate.Limiter
+	ceilBack int // ceiling tokens refunded, spent before the bucket's
+	retries  uint64
+	refused  uint64
 }
 
 // NewBudget returns a budget with the given settings, or an error
@@ -130,12 +130,9 @@ func NewBudget(s BudgetSettings) (*Budget, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	b := &Budget{ratio: s.Ratio, maxCredit: s.MaxCredit, now: s.Now}
+	b := &Budget{ratio: s.Ratio, maxCredit: s.MaxCredit, now: time.Now}
 	if b.maxCredit == 0 {
 		b.maxCredit = DefaultMaxCredit
-	}
-	if b.now == nil {
-		b.now = time.Now
 	}
 	if s.Ratio > 0 && s.MinPerSecond > 0 {
 		b.floor = rate.NewLimiter(rate.Limit(s.MinPerSecond), burstFor(s.MinPerSecond))
@@ -180,7 +177,7 @@ func (b *Budget) AllowRetry() bool {
 // take decides under mu. The limiters are only used under mu, so checking
 // a bucket before drawing from it is exact.
 func (b *Budget) take(now time.Time) bool {
-	if b.ceil != nil && b.ceil.TokensAt(now) < 1 {
+	if b.ceil != nil && b.ceilBack == 0 && b.ceil.TokensAt(now) < 1 {
 		return false
 	}
 	if b.ratio > 0 {
@@ -195,14 +192,42 @@ func (b *Budget) take(now time.Time) bool {
 			return false
 		}
 	}
-	if b.ceil != nil {
+	switch {
+	case b.ceilBack > 0:
+		b.ceilBack--
+	case b.ceil != nil:
 		b.ceil.AllowN(now, 1)
 	}
 	return true
 }
 
-// Stats returns the first attempts counted, the retries allowed and the
-// retries refused so far.
+// Refund gives back one retry that [Budget.AllowRetry] allowed but the
+// caller did not run, for example because its delay would end after the
+// context's deadline, or before the node's breaker could close: the ratio
+// credit (up to MaxCredit) and the ceiling get it back, and Stats counts it
+// neither as allowed nor as refused. A Refund with no allowed retry left to
+// give back does nothing; a refund the floor paid for goes to the credit.
+// Callers must refund only a retry they were allowed and did not run.
+func (b *Budget) Refund() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.retries == 0 {
+		return
+	}
+	b.retries--
+	if b.ratio > 0 {
+		b.credit = min(b.credit+1, b.maxCredit)
+	}
+	if b.ceil != nil {
+		b.ceilBack = min(b.ceilBack+1, b.ceil.Burst())
+	}
+}
+
+// Stats returns the first attempts counted, the retries allowed (less
+// those refunded) and the retries refused so far.
 func (b *Budget) Stats() (requests, retries, refused uint64) {
 	if b == nil {
 		return 0, 0, 0

@@ -52,11 +52,11 @@ func TestBudgetSettingsValidate(t *testing.T) {
 func newTestBudget(t *testing.T, s BudgetSettings) (*Budget, *fakeClock) {
 	t.Helper()
 	clock := newFakeClock()
-	s.Now = clock.Now
 	b, err := NewBudget(s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.now = clock.Now
 	return b, clock
 }
 
@@ -182,6 +182,45 @@ func TestBudgetCeiling(t *testing.T) {
 	if got != 3 {
 		t.Fatalf("%d retries allowed for 3 requests at ratio 1 under a 1/s ceiling, want 3", got)
 	}
+}
+
+func TestBudgetRefund(t *testing.T) {
+	tests := []struct {
+		name string
+		s    BudgetSettings
+	}{
+		{"ratio", BudgetSettings{Ratio: 0.5}},
+		{"ratio and floor", BudgetSettings{Ratio: 0.5, MinPerSecond: 2}},
+		{"ceiling", BudgetSettings{MaxPerSecond: 1, Burst: 2}},
+		{"all", BudgetSettings{Ratio: 0.5, MinPerSecond: 1, MaxPerSecond: 3}},
+		{"unlimited", BudgetSettings{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := newTestBudget(t, tt.s)
+			for range 6 {
+				b.Request()
+			}
+			// The clock does not move: what is allowed now is all there is.
+			first := allowed(b, 20)
+			b.Refund() // one the caller did not run
+			b.Refund()
+			if again := allowed(b, 20); first < 20 && again != min(2, first) {
+				t.Fatalf("%d retries allowed after 2 refunds of %d, want the 2 back", again, first)
+			}
+			_, retries, _ := b.Stats()
+			if want := uint64(first); first < 20 && retries != want {
+				t.Fatalf("Stats counts %d retries, want %d (refunded ones not counted)", retries, want)
+			}
+		})
+	}
+	fresh, _ := newTestBudget(t, BudgetSettings{Ratio: 0.1})
+	fresh.Refund() // nothing to give back
+	if got := allowed(fresh, 5); got != 0 {
+		t.Fatalf("a refund with no retry allowed made %d retries", got)
+	}
+	var nb *Budget
+	nb.Refund()
 }
 
 func TestBudgetUnlimited(t *testing.T) {

@@ -11,13 +11,15 @@ import (
 var ErrThrottled = errors.New("breaker: throttled")
 
 // OpenError is the error of a call that a node's breaker refused. It wraps
-// gobreaker's ErrOpenState (open) or ErrTooManyRequests (half-open, every
-// probe slot taken), so errors.Is works with either.
+// gobreaker's ErrOpenState (open) or ErrTooManyRequests (half-open, no
+// probe slot for the call), so errors.Is works with either. It is the one
+// allocation of a refusal.
 type OpenError struct {
 	// Node is the address (or name) of the node whose breaker refused.
 	Node string
-	// RetryIn is how long the breaker stays open from now; zero when the
-	// breaker is half-open or forced open by an operator.
+	// RetryIn is how long from now the breaker's next probe is due, as
+	// [Breaker.RetryIn] says; zero when the breaker is half-open, when the
+	// probe is due, or when an operator forced it open.
 	RetryIn time.Duration
 	// Err is gobreaker.ErrOpenState or gobreaker.ErrTooManyRequests.
 	Err error

@@ -10,7 +10,8 @@ import (
 // Group holds one [Breaker] per node, all with the same [Settings],
 // created on first use. It is safe for concurrent use by multiple
 // goroutines; looking up an existing node takes no lock. A nil *Group
-// returns nil breakers, which allow every call.
+// returns nil breakers, which allow every call; the zero Group is not
+// usable (use [NewGroup]).
 //
 // The Settings' OnStateChange receives each breaker's node, and may run
 // concurrently for different nodes.
@@ -63,8 +64,9 @@ func (g *Group) add(node string) *Breaker {
 
 // Remove forgets the breaker of node, for example when a cluster node is
 // gone for good; a later Get creates a fresh one. Callers that still hold
-// the old breaker may keep using it. Removing is not a state transition
-// and is not reported.
+// the old breaker may keep using it, and its probes stay registered until
+// their owners remove them (or it is released). Removing is not a state
+// transition and is not reported.
 func (g *Group) Remove(node string) {
 	if g == nil {
 		return

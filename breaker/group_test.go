@@ -9,11 +9,12 @@ import (
 )
 
 func TestGroup(t *testing.T) {
-	clock, rec := newFakeClock(), &recorder{}
-	g, err := NewGroup(Settings{ConsecutiveFailures: 2, OpenTimeout: time.Second, Now: clock.Now, OnStateChange: rec.OnStateChange})
+	rec := &recorder{}
+	g, err := NewGroup(Settings{ConsecutiveFailures: 2, OpenTimeout: time.Minute, OnStateChange: rec.OnStateChange})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer g.Each(func(b *Breaker) { stop(t, b) })
 	a, b := g.Get("a:6379"), g.Get("b:6379")
 	if a == b || g.Get("a:6379") != a || a.Node() != "a:6379" || b.Node() != "b:6379" {
 		t.Fatal("Get does not return one breaker per node")

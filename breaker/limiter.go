@@ -10,7 +10,8 @@ import (
 
 // Limiter is an admission limit for calls: a token bucket refilled at a
 // fixed rate, on golang.org/x/time/rate. It is safe for concurrent use by
-// multiple goroutines. A nil *Limiter admits everything.
+// multiple goroutines. A nil *Limiter admits everything; the zero Limiter
+// is not usable (use [NewLimiter]).
 type Limiter struct {
 	lim  *rate.Limiter
 	wait bool

@@ -2,6 +2,7 @@ package breaker
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,7 +11,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeClock is a clock that moves only when told to.
+// fakeClock is a clock that moves only when told to: the Budget's and
+// Limiter's tests use it.
 type fakeClock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -31,6 +33,32 @@ func (c *fakeClock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// aheadClock is time.Now plus an offset that only grows. gobreaker reads
+// time.Now itself, so a breaker's schedule clock may run ahead of it (to
+// test decay without waiting for it) but never behind.
+type aheadClock struct{ off atomic.Int64 }
+
+func (c *aheadClock) Now() time.Time { return time.Now().Add(time.Duration(c.off.Load())) }
+
+func (c *aheadClock) Advance(d time.Duration) { c.off.Add(int64(d)) }
+
+// fixedRand is a backoff.Rand that always draws the top (or the bottom)
+// of the range, so that the default schedule's equal jitter gives exactly
+// the delay (or half of it).
+type fixedRand struct{ top bool }
+
+func (r fixedRand) Int64N(n int64) int64 {
+	if r.top {
+		return n - 1
+	}
+	return 0
+}
+
+var (
+	topRand    = fixedRand{top: true}
+	bottomRand = fixedRand{}
+)
 
 // recorder records OnStateChange calls.
 type recorder struct {
@@ -72,4 +100,36 @@ func checkChain(t *testing.T, trs []transition, last State) {
 	if prev != last {
 		t.Fatalf("transitions end at %v, state is %v", prev, last)
 	}
+}
+
+// patience bounds every wait of these tests. The machines are small and
+// shared: it is generous, and no test asserts how fast anything is.
+const patience = 10 * time.Second
+
+// eventually polls cond until it holds, and fails the test after patience.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(patience)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not after %v: %s", patience, what)
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+// idle reports whether b has no engine probe running or pending, and no
+// transition being delivered.
+func (b *Breaker) idle() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.running && b.timer == nil && !b.delivering && len(b.events) == 0
+}
+
+// stop releases b and waits until no probe of it runs, so that no timer
+// or goroutine outlives the test.
+func stop(t *testing.T, b *Breaker) {
+	t.Helper()
+	b.Release()
+	eventually(t, "the breaker's probes stopped", b.idle)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/go-retryable/retryable/backoff"
+	"github.com/sony/gobreaker/v2"
 )
 
 // Defaults of [Settings] fields left at zero.
@@ -16,16 +17,37 @@ const (
 	DefaultMinRequests = 20
 	// DefaultInterval is the default Interval of the ratio mode.
 	DefaultInterval = 10 * time.Second
-	// DefaultOpenTimeout is the default OpenTimeout.
-	DefaultOpenTimeout = 5 * time.Second
+	// DefaultOpenTimeout is the default OpenTimeout: the first open time
+	// is 25-50 ms. A Redis node has no stand-in, so every moment its
+	// breaker stays open after it is back is an outage of its own; a
+	// probe costs one PING.
+	DefaultOpenTimeout = 50 * time.Millisecond
+	// DefaultMaxOpenTimeout is the default MaxOpenTimeout: however long a
+	// node stays down, it is probed every 250-500 ms.
+	DefaultMaxOpenTimeout = 500 * time.Millisecond
+	// DefaultDecayInterval is the default DecayInterval.
+	DefaultDecayInterval = 10 * time.Second
 	// DefaultHalfOpenProbes is the default HalfOpenProbes.
 	DefaultHalfOpenProbes = 1
+	// DefaultProbeTimeout is the default ProbeTimeout.
+	DefaultProbeTimeout = time.Second
+)
+
+const (
+	// maxLevel caps the level of opening, so that a node down for days
+	// keeps a bounded level to decay from.
+	maxLevel = 32
+	// minOpenTime is the shortest open time of a custom OpenBackoff (and
+	// of a default schedule with a tiny OpenTimeout): gobreaker takes a
+	// zero Timeout for 60 s, and a probe a millisecond is plenty.
+	minOpenTime = time.Millisecond
 )
 
 // Settings configures the breakers of [New] and [NewGroup]. Zero fields
 // mean the documented defaults, so Settings{} is a breaker that opens after
-// 5 failures in a row, stays open 5 s and lets one probe through when
-// half-open. Settings is a plain value: [New] copies what it needs.
+// 5 failures in a row, stays open 25-50 ms the first time and up to
+// 250-500 ms while probes keep failing, and closes after one successful
+// probe. Settings is a plain value: [New] copies what it needs.
 //
 // Only outcomes reported as [Failure] count against a node; [Success]
 // resets the run of consecutive failures; [Ignore] counts as neither.
@@ -36,58 +58,77 @@ type Settings struct {
 	ConsecutiveFailures uint32
 
 	// FailureRatio trips the breaker when failures/requests >= FailureRatio
-	// within one Interval, once at least MinRequests outcomes (successes
-	// and failures) were seen in it. 0 turns the ratio off; otherwise it
-	// must be in (0, 1].
+	// over gobreaker's rolling window of Interval (ten buckets of
+	// Interval/10), once at least MinRequests outcomes (successes and
+	// failures) are in it. 0 turns the ratio off; otherwise it must be in
+	// (0, 1].
 	//
-	// So that a healthy node costs no clock read, the window is anchored
-	// lazily: it opens at the first failure after the previous window
-	// ended and lasts Interval; successes outside a window are not kept.
-	// Under heavy concurrency a count that races with the start of a new
-	// window may be lost: the ratio is approximate, never unbounded.
+	// The ratio costs every call a lock, clock reads and an allocation:
+	// each outcome goes to gobreaker, which counts it under its mutex at
+	// time.Now, through the callback its TwoStepCircuitBreaker allocates
+	// (about 200 ns and 48 bytes a call on a small machine, against a few
+	// ns and nothing without the ratio).
 	FailureRatio float64
 
-	// MinRequests is the number of outcomes a window needs before
+	// MinRequests is the number of outcomes the window needs before
 	// FailureRatio may trip it. Default DefaultMinRequests (20).
 	MinRequests uint32
 
-	// Interval is the length of a FailureRatio window. Default
+	// Interval is the length of the FailureRatio window. Default
 	// DefaultInterval (10 s). Negative is invalid.
 	Interval time.Duration
 
-	// OpenTimeout is how long the breaker stays open before it lets
-	// probes through (half-open). Default DefaultOpenTimeout (5 s).
-	// Negative is invalid.
+	// OpenTimeout is the longest first open time: the first opening lasts
+	// a random time in [OpenTimeout/2, OpenTimeout] (equal jitter, so that
+	// the breakers of many clients do not probe together), each failed
+	// probe doubles it, up to MaxOpenTimeout. Default DefaultOpenTimeout
+	// (50 ms). Negative is invalid.
 	OpenTimeout time.Duration
 
-	// OpenBackoff, when set, makes the open time grow while the node keeps
-	// failing: the n-th consecutive opening (n = 1 for the first, counted
-	// until the breaker closes again) stays open OpenBackoff.Delay(n, prev)
-	// where prev is the previous open time (0 the first time). A
-	// non-positive delay means OpenTimeout. It is checked by
-	// backoff.Validate.
+	// MaxOpenTimeout caps the open time of the default schedule (the open
+	// time is then in [MaxOpenTimeout/2, MaxOpenTimeout]). Default
+	// DefaultMaxOpenTimeout (500 ms), or OpenTimeout when that is longer.
+	// Below OpenTimeout, or negative, is invalid.
+	MaxOpenTimeout time.Duration
+
+	// OpenBackoff, when set, replaces the default schedule
+	// backoff.EqualJitter(backoff.NewExponential(OpenTimeout,
+	// MaxOpenTimeout, 2)): the breaker stays open OpenBackoff.Delay(level,
+	// prev), where level is the level of opening (see DecayInterval) and
+	// prev is the previous open time (0 when level is 1). Delays below
+	// 1 ms count as 1 ms. OpenTimeout and MaxOpenTimeout are then unused.
+	// It is checked by backoff.Validate.
 	OpenBackoff backoff.Strategy
 
-	// HalfOpenProbes is the number of calls let through while half-open;
-	// all of them must succeed to close the breaker, and one failure opens
-	// it again. Probes reported as Ignore free their slot. Default
+	// DecayInterval is how long a node must stay healthy (closed) for its
+	// level of opening to drop by one. The level, an ejection multiplier
+	// as in Envoy's and gRPC's outlier detection, picks the open time: a
+	// trip from closed sets it to max(level - ⌊healthy time since the last
+	// close / DecayInterval⌋, 0) + 1, and each failed probe adds one (up
+	// to 32). So a node that flaps keeps its longer open times, while one
+	// that recovered for good soon starts again from the shortest.
+	// Default DefaultDecayInterval (10 s). Negative is invalid.
+	DecayInterval time.Duration
+
+	// HalfOpenProbes is the number of successful probes, in a row, that
+	// close the breaker; one failed probe opens it again. Probes reported
+	// as Ignore free their slot and decide nothing. Default
 	// DefaultHalfOpenProbes (1).
 	HalfOpenProbes uint32
+
+	// ProbeTimeout is the deadline of the context given to a [Probe].
+	// Default DefaultProbeTimeout (1 s). Negative is invalid.
+	ProbeTimeout time.Duration
 
 	// OnStateChange, when set, is called once per state transition, with
 	// the node's name. It is never called under a lock of the breaker, so
 	// it may call the breaker back (even ForceOpen); calls for one breaker
 	// never overlap and come in order, but they run on the goroutine of
-	// whichever breaker call caused or found the transition, possibly
-	// after that call's result was observed elsewhere. Breakers of a
-	// [Group] share it, so it may run concurrently for different nodes.
-	// It must not panic and should return quickly.
+	// whichever breaker call (or engine probe) caused the transition,
+	// possibly after that call's result was observed elsewhere. Breakers
+	// of a [Group] share it, so it may run concurrently for different
+	// nodes. It must not panic and should return quickly.
 	OnStateChange func(node string, from, to State)
-
-	// Now is the clock; nil means time.Now. It is a seam for tests: it is
-	// read only when a call fails, when the breaker is open, and by
-	// State and Counts, never on the success path.
-	Now func() time.Time
 }
 
 // Validate reports the first bad setting, naming it; the error matches
@@ -101,6 +142,15 @@ func (s Settings) Validate() error {
 		return invalid("Settings.Interval", "(%v) is negative", s.Interval)
 	case s.OpenTimeout < 0:
 		return invalid("Settings.OpenTimeout", "(%v) is negative", s.OpenTimeout)
+	case s.MaxOpenTimeout < 0:
+		return invalid("Settings.MaxOpenTimeout", "(%v) is negative", s.MaxOpenTimeout)
+	case s.DecayInterval < 0:
+		return invalid("Settings.DecayInterval", "(%v) is negative", s.DecayInterval)
+	case s.ProbeTimeout < 0:
+		return invalid("Settings.ProbeTimeout", "(%v) is negative", s.ProbeTimeout)
+	}
+	if open := orDefault(s.OpenTimeout, DefaultOpenTimeout); s.MaxOpenTimeout != 0 && s.MaxOpenTimeout < open {
+		return invalid("Settings.MaxOpenTimeout", "(%v) is below OpenTimeout (%v)", s.MaxOpenTimeout, open)
 	}
 	if s.OpenBackoff != nil {
 		if err := backoff.Validate(s.OpenBackoff); err != nil {
@@ -110,62 +160,96 @@ func (s Settings) Validate() error {
 	return nil
 }
 
+// orDefault returns v, or def when v is zero.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
 // config is a validated Settings with its defaults filled in. It is
-// immutable and shared by the breakers of a Group.
+// immutable and shared by the breakers of a Group; the tests of this
+// package set its seams (now, rand) before making breakers.
 type config struct {
-	consecutive uint32
-	ratio       float64
-	minRequests uint32
-	interval    int64 // ns
-	openTimeout time.Duration
-	openBackoff backoff.Strategy
-	probes      uint32
-	onChange    func(node string, from, to State)
-	now         func() time.Time
+	consecutive  uint32
+	ratio        float64
+	minRequests  uint32
+	interval     time.Duration
+	openBackoff  backoff.Strategy // the schedule, never nil
+	floor        time.Duration    // the shortest open time the schedule gives
+	decay        time.Duration
+	probes       uint32
+	probeTimeout time.Duration
+	onChange     func(node string, from, to State)
+
+	// now is the clock of the schedule (open times, decay); gobreaker
+	// reads time.Now itself.
+	now func() time.Time
 }
 
 func (s Settings) config() (*config, error) {
+	return s.configWith(nil)
+}
+
+// configWith returns the config of s; r, when not nil, is the random
+// source of the default schedule's jitter (a seam for tests).
+func (s Settings) configWith(r backoff.Rand) (*config, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	c := &config{
-		consecutive: s.ConsecutiveFailures,
-		ratio:       s.FailureRatio,
-		minRequests: s.MinRequests,
-		interval:    int64(s.Interval),
-		openTimeout: s.OpenTimeout,
-		openBackoff: s.OpenBackoff,
-		probes:      s.HalfOpenProbes,
-		onChange:    s.OnStateChange,
-		now:         s.Now,
+		consecutive:  s.ConsecutiveFailures,
+		ratio:        s.FailureRatio,
+		minRequests:  orDefault(s.MinRequests, DefaultMinRequests),
+		interval:     orDefault(s.Interval, DefaultInterval),
+		decay:        orDefault(s.DecayInterval, DefaultDecayInterval),
+		probes:       orDefault(s.HalfOpenProbes, DefaultHalfOpenProbes),
+		probeTimeout: orDefault(s.ProbeTimeout, DefaultProbeTimeout),
+		onChange:     s.OnStateChange,
+		now:          time.Now,
 	}
 	if c.consecutive == 0 && c.ratio == 0 {
 		c.consecutive = DefaultConsecutiveFailures
 	}
-	if c.minRequests == 0 {
-		c.minRequests = DefaultMinRequests
+	if s.OpenBackoff != nil {
+		c.openBackoff, c.floor = s.OpenBackoff, minOpenTime
+		return c, nil
 	}
-	if c.interval == 0 {
-		c.interval = int64(DefaultInterval)
-	}
-	if c.openTimeout == 0 {
-		c.openTimeout = DefaultOpenTimeout
-	}
-	if c.probes == 0 {
-		c.probes = DefaultHalfOpenProbes
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
+	open := orDefault(s.OpenTimeout, DefaultOpenTimeout)
+	maxOpen := orDefault(s.MaxOpenTimeout, max(DefaultMaxOpenTimeout, open))
+	c.openBackoff = backoff.EqualJitter(backoff.NewExponential(open, maxOpen, 2)).WithRand(r)
+	// Equal jitter never waits less than half the delay, and the first
+	// delay, OpenTimeout, is the smallest.
+	c.floor = max(open/2, minOpenTime)
 	return c, nil
 }
 
-// ratioTrips reports whether a packed window (requests<<32 | failures)
-// reaches the failure ratio.
-func (c *config) ratioTrips(w uint64) bool {
-	reqs, fails := uint32(w>>32), uint32(w)
-	if c.ratio == 0 || reqs < c.minRequests {
-		return false
+// openTime returns how long the level-th opening stays open: the
+// schedule's delay, never below the floor (so never before gobreaker's
+// Timeout, which is the floor).
+func (c *config) openTime(level uint32, prev time.Duration) time.Duration {
+	return max(c.openBackoff.Delay(int(level), prev), c.floor)
+}
+
+// decayed returns the level a trip from closed starts from, after the node
+// was healthy for the given time: max(level - ⌊healthy/decay⌋, 0).
+func (c *config) decayed(level uint32, healthy time.Duration) uint32 {
+	if healthy <= 0 || c.decay <= 0 {
+		return level
 	}
-	return float64(min(fails, reqs)) >= c.ratio*float64(reqs)
+	if n := healthy / c.decay; n < time.Duration(level) {
+		return level - uint32(n)
+	}
+	return 0
+}
+
+// readyToTrip is gobreaker's ReadyToTrip, on gobreaker's own counts.
+func (c *config) readyToTrip(n gobreaker.Counts) bool {
+	if c.consecutive > 0 && n.ConsecutiveFailures >= c.consecutive {
+		return true
+	}
+	return c.ratio > 0 && n.Requests >= c.minRequests &&
+		float64(n.TotalFailures) >= c.ratio*float64(n.Requests)
 }
