@@ -703,7 +703,7 @@ func TestIntegrationMissesAndErrorRepliesKeepBreakerClosed(t *testing.T) {
 			nodes := 0
 			p.Breakers().Each(func(b *breaker.Breaker) {
 				nodes++
-				if cs := b.Counts(); cs.State != breaker.Closed || cs.ConsecutiveFailures != 0 || cs.Openings != 0 || cs.Forced {
+				if cs := b.Counts(); cs.State != breaker.Closed || cs.ConsecutiveFailures != 0 || cs.Level != 0 || cs.Forced {
 					t.Errorf("breaker of %s after misses and WRONGTYPE: %+v; want closed with no failures", b.Node(), cs)
 				}
 			})
@@ -898,8 +898,9 @@ func TestIntegrationManualControl(t *testing.T) {
 	})
 	t.Logf("automatic: opened on the third failed attempt, first success %v later (OpenTimeout %v)",
 		recovered.Sub(opened.at).Round(time.Millisecond), openTimeout)
-	if d := recovered.Sub(opened.at); d < openTimeout*3/4 {
-		t.Errorf("automatic: a call succeeded %v after the breaker opened; want none before its OpenTimeout %v", d, openTimeout)
+	// The first open time is jittered down to half of OpenTimeout.
+	if d := recovered.Sub(opened.at); d < openTimeout/2 {
+		t.Errorf("automatic: a call succeeded %v after the breaker opened; want none before half its OpenTimeout %v", d, openTimeout)
 	}
 	if st := brk.State(); st != breaker.Closed {
 		t.Errorf("automatic: breaker %v after a successful probe; want closed", st)
