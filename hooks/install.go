@@ -150,14 +150,10 @@ func eachNode(p policy.Policy, cluster bool, onNew func(func(*redis.Client)),
 // attempt) and ContextTimeoutEnabled to true (so deadlines reach the
 // socket).
 func NewClient(opt *redis.Options, p policy.Policy) (*redis.Client, error) {
-	if opt == nil {
-		return nil, errors.New("hooks: NewClient: nil options")
-	}
-	o := *opt
-	handOver(&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
-	c := redis.NewClient(&o)
-	installClient(c, p)
-	return c, nil
+	return construct("NewClient", opt, nil, redis.NewClient, func(c *redis.Client) { installClient(c, p) },
+		func(o *redis.Options) (*int, *int, *bool) {
+			return &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled
+		})
 }
 
 // NewFailoverClient returns a Sentinel-backed client with p installed, its
@@ -166,17 +162,11 @@ func NewClient(opt *redis.Options, p policy.Policy) (*redis.Client, error) {
 // failover the new master has a breaker of its own, which the old master's
 // open one does not hold back.
 func NewFailoverClient(opt *redis.FailoverOptions, p policy.Policy) (*redis.Client, error) {
-	if opt == nil {
-		return nil, errors.New("hooks: NewFailoverClient: nil options")
-	}
-	if opt.MasterName == "" {
-		return nil, errors.New("hooks: NewFailoverClient: MasterName is empty")
-	}
-	o := *opt
-	handOver(&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
-	c := redis.NewFailoverClient(&o)
-	installClient(c, p)
-	return c, nil
+	return construct("NewFailoverClient", opt, func(o *redis.FailoverOptions) bool { return o.MasterName != "" },
+		redis.NewFailoverClient, func(c *redis.Client) { installClient(c, p) },
+		func(o *redis.FailoverOptions) (*int, *int, *bool) {
+			return &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled
+		})
 }
 
 // NewClusterClient returns a cluster client with p installed: the retry
@@ -185,32 +175,39 @@ func NewFailoverClient(opt *redis.FailoverOptions, p policy.Policy) (*redis.Clie
 // breaker. go-redis keeps following MOVED and ASK (MaxRedirects), which
 // never count as failures; node retries are off and context deadlines on.
 func NewClusterClient(opt *redis.ClusterOptions, p policy.Policy) (*redis.ClusterClient, error) {
-	if opt == nil {
-		return nil, errors.New("hooks: NewClusterClient: nil options")
-	}
-	if len(opt.Addrs) == 0 && opt.ClusterSlots == nil {
-		return nil, errors.New("hooks: NewClusterClient: no Addrs")
-	}
-	o := *opt
-	handOver(&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
-	c := redis.NewClusterClient(&o)
-	installCluster(c, p)
-	return c, nil
+	return construct("NewClusterClient", opt, func(o *redis.ClusterOptions) bool { return len(o.Addrs) > 0 || o.ClusterSlots != nil },
+		redis.NewClusterClient, func(c *redis.ClusterClient) { installCluster(c, p) },
+		func(o *redis.ClusterOptions) (*int, *int, *bool) {
+			return &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled
+		})
 }
 
 // NewRing returns a ring with p installed: the retry loop runs at the ring
 // level and each shard has its own breaker.
 func NewRing(opt *redis.RingOptions, p policy.Policy) (*redis.Ring, error) {
-	if opt == nil {
-		return nil, errors.New("hooks: NewRing: nil options")
-	}
-	if len(opt.Addrs) == 0 && opt.NewConsistentHash == nil {
-		return nil, errors.New("hooks: NewRing: no Addrs")
+	return construct("NewRing", opt, func(o *redis.RingOptions) bool { return len(o.Addrs) > 0 || o.NewConsistentHash != nil },
+		redis.NewRing, func(c *redis.Ring) { installRing(c, p) },
+		func(o *redis.RingOptions) (*int, *int, *bool) {
+			return &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled
+		})
+}
+
+// construct checks opt (valid says whether it names a server to reach;
+// nil accepts any), hands retries over to the policy in a copy of it (the
+// settings fields returns), makes the client and installs the policy.
+func construct[O, C any](name string, opt *O, valid func(*O) bool, newClient func(*O) C, install func(C),
+	settings func(*O) (maxRetries, dialerRetries *int, contextTimeout *bool)) (C, error) {
+	var zero C
+	switch {
+	case opt == nil:
+		return zero, fmt.Errorf("hooks: %s: nil options", name)
+	case valid != nil && !valid(opt):
+		return zero, fmt.Errorf("hooks: %s: the options name no server (Addrs, MasterName, ClusterSlots or NewConsistentHash)", name)
 	}
 	o := *opt
-	handOver(&o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled)
-	c := redis.NewRing(&o)
-	installRing(c, p)
+	handOver(settings(&o))
+	c := newClient(&o)
+	install(c)
 	return c, nil
 }
 

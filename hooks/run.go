@@ -131,13 +131,9 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 	first := h.now()
 	var prev time.Duration
 	for {
-		in := bridge.Inputs{OptedOut: h.eng.OptedOut(ctx), Done: ctx.Err() != nil, Now: h.now(),
-			BreakerWait: g.wait(), Draw: h.eng.Budget != nil}
-		if dl, ok := ctx.Deadline(); ok {
-			in.Deadline = dl
-		}
+		in := h.inputs(ctx, g)
 		f.Elapsed = in.Now.Sub(first)
-		d, why := r.Stop(f, prev, &in)
+		d, why := r.Stop(f, prev, in)
 		if why != policy.Retry {
 			return h.finish(ctx, c, r, g, f, stopped{why, last})
 		}
@@ -186,6 +182,17 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 			h.reload()
 		}
 	}
+}
+
+// inputs are what Stop needs to know of the call's context, the clock and
+// the node's breaker.
+func (h *retryHook) inputs(ctx context.Context, g *guard) *bridge.Inputs {
+	in := &bridge.Inputs{OptedOut: h.eng.OptedOut(ctx), Done: ctx.Err() != nil, Now: h.now(),
+		BreakerWait: g.wait(), Draw: h.eng.Budget != nil}
+	if dl, ok := ctx.Deadline(); ok {
+		in.Deadline = dl
+	}
+	return in
 }
 
 // stopped is how a call ends: why, and the error the caller gets.

@@ -3,7 +3,6 @@ package policy
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +98,20 @@ func (e Event) attrs() []slog.Attr {
 	}
 	return attrs
 }
+
+// reasonKeys name the reasons in a summary's attributes.
+var reasonKeys = func() (keys [len(reasonNames)]string) {
+	for i, n := range reasonNames {
+		b := []byte(n)
+		for j, c := range b {
+			if c == ' ' {
+				b[j] = '_'
+			}
+		}
+		keys[i] = string(b)
+	}
+	return keys
+}()
 
 // SummaryInterval is how often, at most, a [Logger] writes a summary of
 // the decisions it has not logged above Debug, while they keep coming; a
@@ -199,7 +212,7 @@ func (s *logSink) summarize(ctx context.Context, closing bool) {
 	var reasons []slog.Attr
 	for r := range s.why {
 		if c := s.why[r].Swap(0); c > 0 {
-			reasons = append(reasons, slog.Int64(strings.ReplaceAll(Reason(r).String(), " ", "_"), c))
+			reasons = append(reasons, slog.Int64(reasonKeys[r], c))
 		}
 	}
 	if total == 0 {

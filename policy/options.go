@@ -124,24 +124,24 @@ func MaxAttempts(n int) RuleOption {
 // would end past it is not started. Zero, the default, means no cap
 // besides the context's deadline.
 func MaxElapsed(d time.Duration) RuleOption {
-	return ruleFunc(func(r *rules) error {
-		if d < 0 {
-			return fmt.Errorf("MaxElapsed: negative duration %v", d)
-		}
-		r.maxElapsed = d
-		return nil
-	})
+	return durationRule("MaxElapsed", d, func(r *rules) { r.maxElapsed = d })
 }
 
 // AttemptTimeout gives each attempt its own deadline, within the caller's.
 // It costs a context and a timer per call, so it is off (zero) by
 // default; the client's ReadTimeout already bounds each socket read.
 func AttemptTimeout(d time.Duration) RuleOption {
+	return durationRule("AttemptTimeout", d, func(r *rules) { r.attemptTimeout = d })
+}
+
+// durationRule is a RuleOption that sets a duration, which must not be
+// negative.
+func durationRule(opt string, d time.Duration, set func(*rules)) RuleOption {
 	return ruleFunc(func(r *rules) error {
 		if d < 0 {
-			return fmt.Errorf("AttemptTimeout: negative duration %v", d)
+			return fmt.Errorf("%s: negative duration %v", opt, d)
 		}
-		r.attemptTimeout = d
+		set(r)
 		return nil
 	})
 }

@@ -72,17 +72,9 @@ func (r *rules) stop(f *Failure, prev time.Duration, in *bridge.Inputs, budget *
 	if f.Info.Blocking && f.Class.Is(retryable.Timeout) {
 		return 0, BlockingTimeout
 	}
-	// 3. An unsafe command runs again only after a failure that proves it
-	// did not run (or, with RetryAmbiguous, one that leaves it unknown).
-	if f.Info.Kind == retryable.Unsafe {
-		switch f.Execution {
-		case retryable.Completed:
-			return 0, Unsafe
-		case retryable.Ambiguous:
-			if !r.retryAmbiguous {
-				return 0, Unsafe
-			}
-		}
+	// 3. The command-safety rule.
+	if !r.safe(f) {
+		return 0, Unsafe
 	}
 	// 4. The caller asked for no retries.
 	if in.OptedOut {
@@ -123,6 +115,16 @@ func (r *rules) stop(f *Failure, prev time.Duration, in *bridge.Inputs, budget *
 		return 0, BudgetExhausted
 	}
 	return d, Retry
+}
+
+// safe is step 3 of stop: an unsafe command runs again only after a
+// failure that proves it did not run (or, with RetryAmbiguous, one that
+// leaves it unknown).
+func (r *rules) safe(f *Failure) bool {
+	if f.Info.Kind != retryable.Unsafe {
+		return true
+	}
+	return f.Execution == retryable.NotExecuted || f.Execution == retryable.Ambiguous && r.retryAmbiguous
 }
 
 // classRetried is step 1 of stop.
