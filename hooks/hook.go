@@ -86,11 +86,7 @@ func newRingHook(p policy.Policy) *retryHook {
 
 // guardFor returns the guard of node, with a probe through the client.
 func (h *retryHook) guardFor(node string) *guard {
-	g := &guard{node: node, brk: h.eng.Breakers.Get(node)}
-	if h.client != nil {
-		probeWith(g, h.client)
-	}
-	return g
+	return newGuard(node, h.eng.Breakers.Get(node), h.client)
 }
 
 // DialHook keys a Sentinel client's breaker by the master it reached: a

@@ -135,7 +135,7 @@ func eachNode(p policy.Policy, cluster bool, onNew func(func(*redis.Client)),
 			return
 		}
 		addr := n.Options().Addr
-		n.AddHook(newNodeHook(eng, probeWith(&guard{node: addr, brk: eng.Breakers.Get(addr)}, n), cluster))
+		n.AddHook(newNodeHook(eng, newGuard(addr, eng.Breakers.Get(addr), n), cluster))
 	}
 	onNew(add)
 	_ = forEach(context.Background(), func(_ context.Context, n *redis.Client) error {

@@ -90,6 +90,22 @@ func redirect(err error) bool {
 type guard struct {
 	node string
 	brk  *breaker.Breaker
+	pr   *prober // the breaker's probe through the node's client, if any
+}
+
+// newGuard returns the guard of node, whose breaker probes through c.
+func newGuard(node string, brk *breaker.Breaker, c *redis.Client) *guard {
+	g := &guard{node: node, brk: brk}
+	g.pr = probeWith(g, c)
+	return g
+}
+
+// closed tells the guard's probe, when err says so, that its client was
+// closed.
+func (g *guard) closed(err error) {
+	if g != nil && errors.Is(err, redis.ErrClosed) {
+		g.pr.sawClosed()
+	}
 }
 
 func (g *guard) allow() (breaker.Ticket, error) {
@@ -166,7 +182,7 @@ func (h *nodeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		}
 		t, err := h.g.allow()
 		if err != nil {
-			if isProbe(ctx) || handshakeCmd(cmd) {
+			if handshakeCmd(cmd) || isProbe(ctx) {
 				return next(ctx, cmd)
 			}
 			return err // go-redis does not retry a refusal
@@ -176,6 +192,7 @@ func (h *nodeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 			h.g.done(t, breaker.Success)
 			return err
 		}
+		h.g.closed(err)
 		if handshakeCmd(cmd) {
 			h.g.done(t, breaker.Ignore)
 			return err
@@ -225,7 +242,7 @@ func (h *nodeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		}
 		t, err := h.g.allow()
 		if err != nil {
-			if isProbe(ctx) || handshakeCmd(cmds[0]) {
+			if handshakeCmd(cmds[0]) {
 				return next(ctx, send)
 			}
 			// go-redis's cluster pipeline reads each command's own error.

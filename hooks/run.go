@@ -105,6 +105,7 @@ func (h *retryHook) failed(ctx context.Context, c *call, r *rules, g *guard, t b
 	if r == nil {
 		r = h.eng.Rules(c.name())
 	}
+	g.closed(err)
 	f := policy.Failure{Command: c.name(), Attempt: 1}
 	c.describe(h.eng, &f, err, v)
 	if reached {
