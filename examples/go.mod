@@ -7,6 +7,7 @@ require (
 	github.com/go-retryable/retryable v0.0.0
 	github.com/redis/go-redis/v9 v9.23.0
 	go.uber.org/goleak v1.3.0
+	golang.org/x/sync v0.23.0
 )
 
 require (
