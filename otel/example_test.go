@@ -66,3 +66,42 @@ func Example() {
 	// retryable.give_ups{GET Connection} = 1 {call}
 	// retryable.retry.delay: 2 delays, 0.02 s in all
 }
+
+// The README's usage: metrics from the policy's events, on any client the
+// policy is installed on.
+func Example_policy() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	err := func() error {
+		metrics, err := retryableotel.New(retryableotel.WithMeterProvider(provider))
+		if err != nil {
+			return err
+		}
+		p, err := policy.Default().With(policy.Observe(metrics.Observe)) // then hooks.NewClient(opts, p) as usual
+		if err != nil {
+			return err
+		}
+		rdb, err := hooks.NewClient(&redis.Options{Addr: "127.0.0.1:1"}, p) // nothing listens there
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		fmt.Println(retryable.Classify(rdb.Get(context.Background(), "user:1").Err()))
+		return nil
+	}()
+	fmt.Println(err)
+
+	var rm metricdata.ResourceMetrics
+	_ = reader.Collect(context.Background(), &rm)
+	for _, md := range rm.ScopeMetrics[0].Metrics {
+		if md.Name == retryableotel.GiveUps {
+			fmt.Println(md.Name, md.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
+		}
+	}
+	// Output:
+	// Connection
+	// <nil>
+	// retryable.give_ups 1
+}
