@@ -48,10 +48,13 @@ const (
 	AttrBreakerPreviousState = attribute.Key("retryable.breaker.previous_state")
 )
 
-// DelayBuckets are the default bucket boundaries, in seconds, of the
-// retryable.retry.delay histogram: from 1 ms, where a first jittered retry
-// lands, to 10 s, beyond any sane backoff cap.
-var DelayBuckets = []float64{0, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+// DefaultDelayBuckets returns the default bucket boundaries, in seconds,
+// of the retryable.retry.delay histogram: from 1 ms, where a first jittered
+// retry lands, to 10 s, beyond any sane backoff cap. Each call returns a
+// new slice.
+func DefaultDelayBuckets() []float64 {
+	return []float64{0, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+}
 
 // Metrics turns a policy's events into OpenTelemetry metrics. Give its
 // Observe method to the policy:
@@ -89,7 +92,7 @@ var DelayBuckets = []float64{0, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 //	  - retryable.retries: retries the policy scheduled, by the class of the
 //	    failure retried.
 //	  - retryable.retry.delay: the delay chosen before each retry, in seconds;
-//	    bucket boundaries [DelayBuckets] unless a View changes them.
+//	    bucket boundaries [DefaultDelayBuckets] unless WithDelayBuckets or a View sets others.
 //	  - retryable.give_ups: calls whose retries stopped and that failed, by
 //	    the class of the error the caller gets and why they stopped; a call
 //	    counted here may still succeed for its caller through a fallback or
@@ -126,7 +129,8 @@ type Metrics struct {
 	maxSets                                     int
 }
 
-// Option configures [New].
+// Option configures [New]. Options are plain values: one may be given to
+// any number of calls of New, from any goroutine.
 type Option func(*config)
 
 type config struct {
@@ -148,8 +152,8 @@ func WithAttributes(attrs ...attribute.KeyValue) Option {
 }
 
 // WithDelayBuckets sets the bucket boundaries, in seconds, that the
-// retryable.retry.delay histogram advises; the default is [DelayBuckets].
-// A View of the SDK still overrides them.
+// retryable.retry.delay histogram advises; the default is
+// [DefaultDelayBuckets]. A View of the SDK still overrides them.
 func WithDelayBuckets(bounds ...float64) Option {
 	return func(c *config) { c.buckets = append([]float64(nil), bounds...) }
 }
@@ -159,7 +163,7 @@ func WithDelayBuckets(bounds ...float64) Option {
 // error when the provider refuses an instrument, for example for bucket
 // boundaries that are not increasing.
 func New(opts ...Option) (*Metrics, error) {
-	c := config{buckets: DelayBuckets}
+	c := config{buckets: DefaultDelayBuckets()}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)

@@ -255,8 +255,8 @@ func TestObserveDelaySeconds(t *testing.T) {
 		if dp.Count != 2 || dp.Sum < 0.2999 || dp.Sum > 0.3001 || md.Unit != "s" {
 			t.Errorf("count %d sum %v unit %q, want 2, 0.3, s", dp.Count, dp.Sum, md.Unit)
 		}
-		if !slices.Equal(dp.Bounds, DelayBuckets) {
-			t.Errorf("bounds %v, want %v", dp.Bounds, DelayBuckets)
+		if !slices.Equal(dp.Bounds, DefaultDelayBuckets()) {
+			t.Errorf("bounds %v, want %v", dp.Bounds, DefaultDelayBuckets())
 		}
 		return
 	}
@@ -270,8 +270,9 @@ func TestOptions(t *testing.T) {
 	if total(ps, Retries, str("app", "shop")) != 1 {
 		t.Errorf("WithAttributes: no app=shop\n%s", dump(ps))
 	}
-	if _, err := New(WithMeterProvider(sdkmetric.NewMeterProvider()), WithDelayBuckets(1, 0.1)); err != nil {
-		t.Logf("decreasing buckets: %v", err) // the SDK may accept and ignore them
+	if _, err := New(WithMeterProvider(sdkmetric.NewMeterProvider()), WithDelayBuckets(1, 0.1)); err == nil ||
+		!strings.HasPrefix(err.Error(), "retryableotel: ") {
+		t.Errorf("decreasing buckets: %v, want an error from New", err)
 	}
 	var nilMetrics *Metrics
 	nilMetrics.Observe(policy.Event{Kind: policy.GaveUp}) // must not panic
