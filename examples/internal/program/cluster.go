@@ -14,6 +14,7 @@ import (
 // master per process and no replicas. Each node serves its slots alone, so
 // a stopped node takes only its own keys away: the nodes run with
 // cluster-require-full-coverage off, and the others keep serving theirs.
+// Its methods are safe for concurrent use, as are its nodes'.
 type Cluster struct {
 	// Nodes are the masters, in slot order: Nodes[0] serves the lowest.
 	Nodes []*Proc

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 
 	"github.com/alicebob/miniredis/v2"
 )
@@ -17,23 +18,26 @@ const (
 	InProcess = "miniredis"    // an in-process github.com/alicebob/miniredis/v2
 )
 
-// Server is the Redis server an example talks to. Close releases it.
+// Server is the Redis server an example talks to. Close releases it. It is
+// safe for concurrent use.
 type Server struct {
 	// Addr is the server's "host:port".
 	Addr string
 	// Kind is External, Process or InProcess.
 	Kind string
 
+	once  sync.Once
 	close func()
 }
 
 // Close stops the server if the example started it; it does nothing for an
-// External one. It is safe to call more than once.
+// External one. Calls after the first do nothing.
 func (s *Server) Close() {
-	if s.close != nil {
-		s.close()
-		s.close = nil
-	}
+	s.once.Do(func() {
+		if s.close != nil {
+			s.close()
+		}
+	})
 }
 
 // Redis finds a server for an example, so that it runs on any machine with
