@@ -119,7 +119,7 @@ func TestStartCluster(t *testing.T) {
 // With REDIS_ADDR set, examples use that server and never stop it.
 func ExampleRedis() {
 	old, had := os.LookupEnv("REDIS_ADDR")
-	os.Setenv("REDIS_ADDR", "127.0.0.1:6390")
+	os.Setenv("REDIS_ADDR", "cache.example:6379")
 	defer func() {
 		if had {
 			os.Setenv("REDIS_ADDR", old)
@@ -132,5 +132,5 @@ func ExampleRedis() {
 	fmt.Println(srv.Kind, srv.Addr, err)
 	srv.Close() // does nothing: the server is not the example's
 	// Output:
-	// REDIS_ADDR 127.0.0.1:6390 <nil>
+	// REDIS_ADDR cache.example:6379 <nil>
 }
