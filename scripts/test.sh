@@ -24,7 +24,7 @@ if [ ! -x "$STATICCHECK" ]; then
   go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 fi
 
-modules=(. bench examples)
+modules=(. bench examples otel)
 for m in "${modules[@]}"; do
   echo "== $m"
   (

@@ -1,5 +1,6 @@
 // Package program holds what the example programs share: a main that runs
-// under a deadline with go-redis's own logging silenced.
+// under a deadline, a Redis server wherever the example runs, and a local
+// Redis Cluster.
 package program
 
 import (
@@ -7,26 +8,32 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Main runs run with os.Stdout under a 20 s deadline and exits with status 1,
-// naming the program, if it fails. go-redis would log every failed dial of
+// Main runs run with os.Stdout under a 30 s deadline, canceled by an
+// interrupt (Ctrl-C) so that deferred cleanups, such as stopping a
+// redis-server the example started, still run. It exits with status 1,
+// naming the program, if run fails. go-redis would log every failed dial of
 // the outages the examples stage, so its logger is silenced first.
 func Main(name string, run func(ctx context.Context, w io.Writer) error) {
 	redis.SetLogger(Quiet{})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err := run(ctx, os.Stdout)
 	cancel()
+	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, name+":", err)
 		os.Exit(1)
 	}
 }
 
-// Quiet is a go-redis logger that drops everything.
+// Quiet is a go-redis logger that drops everything. It is safe for
+// concurrent use.
 type Quiet struct{}
 
 // Printf drops the message.
