@@ -160,6 +160,8 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 		err, v := h.attempt(ctx, c, r, true)
 		if err == nil || err == redis.Nil {
 			g.done(t, breaker.Success)
+			h.emit(ctx, policy.Event{Kind: policy.Recovered, Command: f.Command, Node: g.name(),
+				Attempt: f.Attempt, Class: f.Class, Err: f.Err})
 			return err
 		}
 		if last != nil && brokenConn(err) {

@@ -31,9 +31,12 @@ const (
 	// Swallowed: a log-and-continue command's failure Err was logged and
 	// the call reported success.
 	Swallowed
+	// Recovered: a call whose first attempt failed succeeded at Attempt;
+	// Class and Err are the last failure before it.
+	Recovered
 )
 
-var eventNames = [...]string{"", "retry scheduled", "gave up", "breaker changed", "refused", "fallback used", "error swallowed"}
+var eventNames = [...]string{"", "retry scheduled", "gave up", "breaker changed", "refused", "fallback used", "error swallowed", "recovered"}
 
 // String names the event kind, for example "retry scheduled".
 func (k EventKind) String() string {
@@ -89,6 +92,8 @@ func (e Event) attrs() []slog.Attr {
 		return append(attrs, slog.String("from", e.From.String()), slog.String("to", e.To.String()))
 	case RetryScheduled:
 		attrs = append(attrs, slog.Int("attempt", e.Attempt), slog.Duration("delay", e.Delay))
+	case Recovered:
+		attrs = append(attrs, slog.Int("attempt", e.Attempt))
 	default:
 		attrs = append(attrs, slog.Int("attempt", e.Attempt), slog.String("reason", e.Reason.String()))
 	}
@@ -130,7 +135,7 @@ type logSink struct {
 
 	// The summary of per-call events since the last one was written.
 	since  atomic.Int64 // unix ns of the first event counted, 0 when none
-	counts [Swallowed + 1]atomic.Int64
+	counts [Recovered + 1]atomic.Int64
 	why    [ConnBroken + 1]atomic.Int64
 	mu     sync.Mutex // serialises writing a summary
 	last   atomic.Pointer[string]
@@ -180,10 +185,10 @@ func (s *logSink) log(ctx context.Context, e Event) {
 	if int(e.Kind) < len(s.counts) {
 		s.counts[e.Kind].Add(1)
 	}
-	if e.Kind != RetryScheduled && int(e.Reason) < len(s.why) {
+	if e.Kind != RetryScheduled && e.Kind != Recovered && int(e.Reason) < len(s.why) {
 		s.why[e.Reason].Add(1)
 	}
-	if e.Err != nil && e.Kind != RetryScheduled {
+	if e.Err != nil && e.Kind != RetryScheduled && e.Kind != Recovered {
 		msg := e.Err.Error()
 		s.last.Store(&msg)
 	}
@@ -225,6 +230,7 @@ func (s *logSink) summarize(ctx context.Context, closing bool) {
 	attrs := []slog.Attr{
 		slog.Duration("over", time.Duration(s.now().UnixNano()-since).Round(time.Millisecond)),
 		slog.Int64("retries", n[RetryScheduled]),
+		slog.Int64("recovered", n[Recovered]),
 		slog.Int64("gave_up", n[GaveUp]),
 		slog.Int64("refused", n[Refused]),
 		slog.Int64("fallbacks", n[FallbackUsed]),

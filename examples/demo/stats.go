@@ -23,7 +23,7 @@ const (
 	numOps
 )
 
-const numClasses = len(retryable.Classes)
+const numClasses = int(retryable.Throttled) + 1 // the last class
 
 // stats counts what the callers saw and what the engine did. It is safe
 // for concurrent use.
@@ -200,7 +200,7 @@ func (n snapshot) failures(o op) string { return n.list(o, false) }
 
 func (n snapshot) list(o op, withOK bool) string {
 	var parts []string
-	for _, c := range retryable.Classes {
+	for _, c := range retryable.Classes() {
 		if c == retryable.OK && !withOK {
 			continue
 		}
