@@ -230,7 +230,19 @@ func (b *Breaker) now() int64 { return int64(b.cfg.now().Sub(b.epoch)) }
 // the breaker to half-open and lets up to HalfOpenProbes calls through as
 // probes; while a Probe is registered, no call is a probe, and every call
 // is refused until the breaker closes.
-func (b *Breaker) Allow() (Ticket, error) {
+func (b *Breaker) Allow() (t Ticket, err error) {
+	// Small enough to inline: the closed state is the success path of
+	// every call through the hooks.
+	if b != nil {
+		if t.word = b.word.Load(); t.word&stateMask == uint64(Closed) {
+			return t, nil
+		}
+	}
+	return b.allowSlow()
+}
+
+// allowSlow is Allow when the breaker is nil or not closed.
+func (b *Breaker) allowSlow() (Ticket, error) {
 	if b == nil {
 		return Ticket{}, nil
 	}
@@ -294,6 +306,16 @@ func (b *Breaker) openError(err error, retryIn time.Duration) error {
 // Failure goes to gobreaker (a lock, and gobreaker's clock reads). With
 // FailureRatio every Success and Failure goes to gobreaker.
 func (b *Breaker) Done(t Ticket, o Outcome) {
+	// Small enough to inline: a success while closed with no failure
+	// reported since the last success is the common case.
+	if b == nil || o == Success && t.done == nil && !b.ratio && b.word.Load()&failedBit == 0 {
+		return
+	}
+	b.done(t, o)
+}
+
+// done is Done when it has work to do.
+func (b *Breaker) done(t Ticket, o Outcome) {
 	if b == nil {
 		return
 	}

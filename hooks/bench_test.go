@@ -90,3 +90,32 @@ func TestSuccessPathAllocatesNothing(t *testing.T) {
 		t.Fatalf("ProcessHook allocates %v per call on a miss", n)
 	}
 }
+
+// BenchmarkRefused measures a call that an open breaker refuses: it never
+// reaches next, and the caller gets the breaker's *breaker.OpenError.
+func BenchmarkRefused(b *testing.B) {
+	ctx := context.Background()
+	for _, name := range []string{"command", "pipeline"} {
+		b.Run(name, func(b *testing.B) {
+			p := policy.Default()
+			h := newClientHook(p, nil, "n", false)
+			p.Breakers().Get("n").ForceOpen()
+			fn := h.ProcessHook(okNext)
+			pfn := h.ProcessPipelineHook(okPipeNext)
+			cmd := redis.NewStringCmd(ctx, "get", "k")
+			cmds := []redis.Cmder{cmd}
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if name == "command" {
+					err = fn(ctx, cmd)
+				} else {
+					err = pfn(ctx, cmds)
+				}
+				if err == nil {
+					b.Fatal("not refused")
+				}
+			}
+		})
+	}
+}

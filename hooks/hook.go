@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-retryable/retryable/breaker"
 	"github.com/go-retryable/retryable/internal/bridge"
 	"github.com/go-retryable/retryable/policy"
 )
@@ -35,10 +36,18 @@ func engineOf(p policy.Policy) *engine {
 // its node) and talks to the node hooks through marks (see node.go).
 type retryHook struct {
 	eng *engine
-	// cur is the node the client talks to, and its breaker: fixed for a
-	// plain client, switched by DialHook when a Sentinel client connects
-	// to a new master. nil at the top of a cluster or ring.
-	cur atomic.Pointer[guard]
+	// slow and budget are eng.Slow and eng.Budget, read by every call.
+	slow   bool
+	budget *breaker.Budget
+	// node is the node a plain client talks to, and its breaker; nil at
+	// the top of a cluster or ring, and on a Sentinel client, whose node
+	// is cur, switched by DialHook when it connects to a new master.
+	node *guard
+	cur  atomic.Pointer[guard]
+	// plain is set on a plain client whose policy has no admission work
+	// (slow unset), and brk is then node's breaker: start's fast path.
+	plain bool
+	brk   *breaker.Breaker
 	// failover is set on a Sentinel client: DialHook then keys the
 	// breaker by the address the connection reached.
 	failover bool
@@ -57,7 +66,8 @@ type retryHook struct {
 var _ redis.Hook = (*retryHook)(nil)
 
 func newHook(p policy.Policy) *retryHook {
-	return &retryHook{eng: engineOf(p), now: time.Now, sleep: sleep}
+	eng := engineOf(p)
+	return &retryHook{eng: eng, slow: eng.Slow, budget: eng.Budget, now: time.Now, sleep: sleep}
 }
 
 // newClientHook returns the hook of a plain client (node is its address)
@@ -65,7 +75,12 @@ func newHook(p policy.Policy) *retryHook {
 func newClientHook(p policy.Policy, c *redis.Client, node string, failover bool) *retryHook {
 	h := newHook(p)
 	h.client, h.failover = c, failover
-	h.cur.Store(h.guardFor(node))
+	if failover {
+		h.cur.Store(h.guardFor(node))
+	} else {
+		h.node = h.guardFor(node)
+		h.plain, h.brk = !h.slow, h.node.brk
+	}
 	return h
 }
 
@@ -82,6 +97,14 @@ func newRingHook(p policy.Policy) *retryHook {
 	h := newHook(p)
 	h.marks = true
 	return h
+}
+
+// guard returns the guard of the node the next attempt goes to.
+func (h *retryHook) guard() *guard {
+	if h.node != nil {
+		return h.node
+	}
+	return h.cur.Load()
 }
 
 // guardFor returns the guard of node, with a probe through the client.
@@ -109,22 +132,13 @@ func (h *retryHook) DialHook(next redis.DialHook) redis.DialHook {
 
 // ProcessHook runs a single command under the policy.
 func (h *retryHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c := call{cmd: cmd, next: next}
-		return h.run(ctx, &c)
-	}
+	return enter(h, next, func(cmd redis.Cmder) *call { return &call{cmd: cmd, next: next} })
 }
 
 // ProcessPipelineHook runs a pipeline or a MULTI/EXEC transaction under
 // the policy.
 func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) == 0 {
-			return next(ctx, cmds)
-		}
-		c := call{cmds: cmds, nextBatch: next}
-		return h.run(ctx, &c)
-	}
+	return enter(h, next, func(cmds []redis.Cmder) *call { return &call{cmds: cmds, nextBatch: next} })
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

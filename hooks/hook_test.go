@@ -332,7 +332,8 @@ func TestBreakerOpensAndRefuses(t *testing.T) {
 	ctx := context.Background()
 	p := retrying(t, policy.MaxAttempts(1), policy.Breaker(breaker.Settings{ConsecutiveFailures: 3, OpenTimeout: time.Hour}))
 	h, _ := testHook(t, p)
-	h.cur.Store(h.guardFor("n1"))
+	h.node = h.guardFor("n1")
+	h.brk = h.node.brk
 	calls := 0
 	next := func(ctx context.Context, cmd redis.Cmder) error { calls++; return errDial }
 	fn := h.ProcessHook(next)

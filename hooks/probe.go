@@ -53,7 +53,10 @@ func (pr *prober) probe(ctx context.Context) breaker.Outcome {
 		return breaker.Ignore
 	}
 	o := *c.Options()
-	o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns = 1, 0, 0, 0
+	// One connection is dialed; a pool of one would reach go-redis's dial
+	// limit (PoolSize failed dials) with it and start a background redial
+	// that outlives the probe by a second.
+	o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxActiveConns = 2, 0, 0, 0
 	o.MaxRetries, o.DialerRetries, o.ContextTimeoutEnabled = -1, 1, true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	pc := redis.NewClient(&o)

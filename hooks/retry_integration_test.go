@@ -400,7 +400,7 @@ func TestIntegrationClientKillMidStream(t *testing.T) {
 		t.Fatal("no command lost its connection in flight: the test did not exercise the retry loop")
 	}
 	for _, e := range rec.all() {
-		if e.Kind != policy.RetryScheduled || (e.Command != "get" && e.Command != "set") || !e.Class.Is(retryable.Connection) {
+		if e.Kind != policy.RetryScheduled && e.Kind != policy.Recovered || (e.Command != "get" && e.Command != "set") || !e.Class.Is(retryable.Connection) {
 			t.Errorf("unexpected event %v %s %v: %v", e.Kind, e.Command, e.Class, e.Err)
 		}
 	}

@@ -13,14 +13,65 @@ import (
 	"github.com/go-retryable/retryable/policy"
 )
 
-// run is the one path of every call: admission, the breaker, the first
-// attempt, and on success nothing more. The success path reads no clock,
-// takes no lock and allocates nothing: one breaker check, one budget
-// deposit and the call. A policy with an admission limiter or a
-// per-attempt timeout (eng.Slow) adds those around the first attempt.
+// enter returns the hook of calls of one kind: x is a command (T a
+// redis.Cmder) or a batch (T a []redis.Cmder), and mk makes its call. On a
+// plain client it is the whole success path, written once for both kinds
+// and kept in the closure because it runs for every command: one breaker
+// check, one budget deposit, the call, one breaker report; no clock, no
+// lock, no allocation. Everything else (admission, the marks of a cluster,
+// a refusal, a failure) goes on to run, with the call built only then.
+func enter[T any](h *retryHook, next func(context.Context, T) error, mk func(T) *call) func(context.Context, T) error {
+	return func(ctx context.Context, x T) error {
+		head := headOf(&x)
+		if head == nil { // an empty batch
+			return next(ctx, x)
+		}
+		if !h.plain {
+			return h.run(ctx, mk(x))
+		}
+		var t breaker.Ticket
+		if b := h.brk; b != nil {
+			var err error
+			if t, err = b.Allow(); err != nil {
+				return h.run(ctx, mk(x))
+			}
+		}
+		if h.budget != nil && !handshakeCmd(head) {
+			h.budget.Request()
+		}
+		err := next(ctx, x)
+		if err == nil || err == redis.Nil {
+			if b := h.brk; b != nil {
+				b.Done(t, breaker.Success)
+			}
+			return err
+		}
+		return h.failed(ctx, mk(x), nil, h.node, t, err, nil, true)
+	}
+}
+
+// headOf returns the command *x is, or the first of the batch, or nil for
+// an empty batch. It takes a pointer so that the type switch costs two
+// comparisons and no copy.
+func headOf[T any](x *T) redis.Cmder {
+	switch v := any(x).(type) {
+	case *redis.Cmder:
+		return *v
+	case *[]redis.Cmder:
+		if len(*v) > 0 {
+			return (*v)[0]
+		}
+	}
+	return nil
+}
+
+// run is the path of every call that enter does not finish: admission
+// (an admission limiter or a per-attempt timeout: slow), the breaker of a
+// Sentinel client's current master, the marks at the top of a cluster or
+// ring, a refusal; then the first attempt, and on failure the retry loop.
 func (h *retryHook) run(ctx context.Context, c *call) error {
 	var r *rules
-	if h.eng.Slow {
+	if h.slow {
 		if c.handshake() {
 			return c.send(ctx)
 		}
@@ -29,7 +80,7 @@ func (h *retryHook) run(ctx context.Context, c *call) error {
 			return h.failed(ctx, c, r, nil, breaker.Ticket{}, err, nil, false)
 		}
 	}
-	g := h.cur.Load()
+	g := h.guard()
 	t, err := g.allow()
 	if err != nil {
 		if c.handshake() || isProbe(ctx) {
@@ -39,8 +90,8 @@ func (h *retryHook) run(ctx context.Context, c *call) error {
 		}
 		return h.failed(ctx, c, r, g, t, err, nil, false)
 	}
-	if h.eng.Budget != nil && !c.handshake() {
-		h.eng.Budget.Request()
+	if h.budget != nil && !c.handshake() {
+		h.budget.Request()
 	}
 	err, v := h.attempt(ctx, c, r, false)
 	if err == nil || err == redis.Nil {
@@ -134,7 +185,7 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 	for {
 		in := h.inputs(ctx, g)
 		f.Elapsed = in.Now.Sub(first)
-		d, why := r.Stop(f, prev, in)
+		d, why := r.Stop(*f, prev, in)
 		if why != policy.Retry {
 			return h.finish(ctx, c, r, g, f, stopped{why, last})
 		}
@@ -149,7 +200,7 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 			return h.finish(ctx, c, r, g, f, stopped{policy.RateLimited, orRefusal(last, err)})
 		}
 		if !h.marks {
-			g = h.cur.Load() // a Sentinel client may have a new master
+			g = h.guard() // a Sentinel client may have a new master
 		}
 		t, err := g.allow()
 		if err != nil {
@@ -189,9 +240,9 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 
 // inputs are what Stop needs to know of the call's context, the clock and
 // the node's breaker.
-func (h *retryHook) inputs(ctx context.Context, g *guard) *bridge.Inputs {
-	in := &bridge.Inputs{OptedOut: h.eng.OptedOut(ctx), Done: ctx.Err() != nil, Now: h.now(),
-		BreakerWait: g.wait(), Draw: h.eng.Budget != nil}
+func (h *retryHook) inputs(ctx context.Context, g *guard) bridge.Inputs {
+	in := bridge.Inputs{OptedOut: h.eng.OptedOut(ctx), Done: ctx.Err() != nil, Now: h.now(),
+		BreakerWait: g.wait(), Draw: h.budget != nil}
 	if dl, ok := ctx.Deadline(); ok {
 		in.Deadline = dl
 	}

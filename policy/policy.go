@@ -204,8 +204,8 @@ func (c *config) engineRules(ru *rules) *engineRules {
 		AttemptTimeout: ru.attemptTimeout,
 		Fallback:       ru.fallback,
 		Swallow:        ru.swallow,
-		Stop: func(f *Failure, prev time.Duration, in *bridge.Inputs) (time.Duration, Reason) {
-			return ru.stop(f, prev, in, budget)
+		Stop: func(f Failure, prev time.Duration, in bridge.Inputs) (time.Duration, Reason) {
+			return ru.stop(&f, prev, &in, budget)
 		},
 	}
 }

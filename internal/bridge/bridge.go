@@ -72,7 +72,9 @@ type Rules[F, R, FB any] struct {
 	// returns the delay before the next attempt and the policy's "retry"
 	// reason, or a reason to stop. It draws from the budget last, only
 	// when in.Draw is set and every other check says retry.
-	Stop func(f *F, prev time.Duration, in *Inputs) (time.Duration, R)
+	// f and in are passed by value so that a failed call's description
+	// stays on the caller's stack.
+	Stop func(f F, prev time.Duration, in Inputs) (time.Duration, R)
 }
 
 // Inputs are what Rules.Stop needs beyond the failure: the call's
