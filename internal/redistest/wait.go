@@ -1,6 +1,8 @@
 package redistest
 
 import (
+	"bytes"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -46,4 +48,22 @@ func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() boo
 	if !Poll(timeout, cond) {
 		t.Fatalf("redistest: %s not met within %v", what, timeout)
 	}
+}
+
+// redialer is the function of the goroutine a go-redis pool runs to redial
+// a node after PoolSize dials in a row failed.
+var redialer = []byte("pool.(*ConnPool).tryDial")
+
+// AwaitRedialers waits, for up to timeout, until no go-redis pool goroutine
+// is redialing a node, and reports whether that happened. Such a goroutine
+// redials once a second and notices that its client was closed only when
+// it wakes up, so goleak would report it: a test whose client dials a node
+// that is gone registers this as a cleanup before it builds the client
+// (cleanups run last first, so this runs after the client's Close).
+func AwaitRedialers(timeout time.Duration) bool {
+	buf := make([]byte, 1<<20)
+	return Poll(timeout, func() bool {
+		n := runtime.Stack(buf, true)
+		return !bytes.Contains(buf[:n], redialer)
+	})
 }

@@ -1,8 +1,12 @@
 package redistest
 
 import (
+	"context"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestPoll(t *testing.T) {
@@ -41,4 +45,42 @@ func TestPoll(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAwaitRedialers makes a go-redis pool fail its dials to a port where
+// nothing listens, so that it starts redialing in the background: the
+// redialer is seen while the client is open, and gone soon after Close.
+func TestAwaitRedialers(t *testing.T) {
+	port, err := freePort() // nothing listens there
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{
+		Addr:          "127.0.0.1:" + strconv.Itoa(port),
+		PoolSize:      1,
+		DialerRetries: 1,
+		MaxRetries:    -1,
+	})
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			_ = c.Close()
+			AwaitRedialers(3 * time.Second)
+		}
+	})
+	if err := c.Ping(context.Background()).Err(); err == nil {
+		t.Fatal("PING to a closed port succeeded")
+	}
+	// go-redis dials on a goroutine of its own, which may start the
+	// redialer a moment after the caller got the dial's error.
+	if !Poll(2*time.Second, func() bool { return !AwaitRedialers(0) }) {
+		t.Fatal("no redialer while the pool's only dial had failed")
+	}
+	_ = c.Close()
+	closed = true
+	start := time.Now()
+	if !AwaitRedialers(3 * time.Second) {
+		t.Fatal("the redialer outlived its closed client by 3s")
+	}
+	t.Logf("the redialer ended %v after Close", time.Since(start).Round(time.Millisecond))
 }
