@@ -21,6 +21,10 @@ type CommandStat struct {
 	Failed int64
 }
 
+// Reached returns how many times the command reached the server: its
+// runs and its rejections.
+func (c CommandStat) Reached() int64 { return c.Calls + c.Rejected }
+
 // CommandStat returns the server's INFO commandstats line for the command
 // name: lowercase, and "client|kill" for a subcommand. It is zero when the
 // command never reached the server (or after Restart). It fails the test

@@ -34,6 +34,9 @@ func TestCommandStatAndErrorStat(t *testing.T) {
 			t.Errorf("CommandStat(%q) = %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
+	if got := s.CommandStat(t, "get").Reached() + s.CommandStat(t, "incr").Reached(); got != 2 {
+		t.Errorf("GET and INCR reached the server %d times, want 2 (one rejected, one failed)", got)
+	}
 	for code, want := range map[string]int64{"ERR": 2, "WRONGTYPE": 1, "LOADING": 0} {
 		if got := s.ErrorStat(t, code); got != want {
 			t.Errorf("ErrorStat(%q) = %d, want %d", code, got, want)
