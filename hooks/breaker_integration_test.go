@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -22,181 +21,13 @@ import (
 	"github.com/go-retryable/retryable/breaker"
 	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
+	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
 )
 
 // Real-Redis tests of circuit breaking through the hooks: a dead node, a
 // frozen cluster master, error replies that must not count, and manual
 // control. Figures are logged with t.Logf; run with -v to see them.
-
-// stateChange is one transition a breaker reported, with the time it was
-// delivered and the dial count at that moment.
-type stateChange struct {
-	node     string
-	from, to breaker.State
-	at       time.Time
-	dials    int64
-}
-
-func (c stateChange) String() string { return c.from.String() + "->" + c.to.String() }
-
-// stateLog records the transitions an OnStateChange callback delivers, in
-// delivery order. It is safe for concurrent use.
-type stateLog struct {
-	dials func() int64 // read at each transition; nil reads 0
-
-	mu  sync.Mutex
-	all []stateChange
-}
-
-func (l *stateLog) record(node string, from, to breaker.State) {
-	c := stateChange{node: node, from: from, to: to, at: time.Now()}
-	if l.dials != nil {
-		c.dials = l.dials()
-	}
-	l.mu.Lock()
-	l.all = append(l.all, c)
-	l.mu.Unlock()
-}
-
-// of returns the transitions of node, or of every node when node is "".
-func (l *stateLog) of(node string) []stateChange {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []stateChange
-	for _, c := range l.all {
-		if node == "" || c.node == node {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// find returns node's first from->to transition delivered at or after since.
-func (l *stateLog) find(node string, from, to breaker.State, since time.Time) (stateChange, bool) {
-	for _, c := range l.of(node) {
-		if c.from == from && c.to == to && !c.at.Before(since) {
-			return c, true
-		}
-	}
-	return stateChange{}, false
-}
-
-// await waits until node reports from->to at or after since, and returns
-// that transition.
-func (l *stateLog) await(t *testing.T, timeout time.Duration, node string, from, to breaker.State, since time.Time) stateChange {
-	t.Helper()
-	var got stateChange
-	ok := pollFor(timeout, func() bool {
-		var found bool
-		got, found = l.find(node, from, to, since)
-		return found
-	})
-	if !ok {
-		t.Fatalf("breaker of %s did not report %v->%v within %v; transitions: %v", node, from, to, timeout, l.of(node))
-	}
-	return got
-}
-
-// pollFor calls cond every 5 ms until it is true or timeout passes.
-func pollFor(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			return cond()
-		}
-		<-tick.C
-	}
-	return true
-}
-
-// breakerEdges are the transitions a breaker may make on its own.
-var breakerEdges = map[[2]breaker.State]bool{
-	{breaker.Closed, breaker.Open}:     true,
-	{breaker.Open, breaker.HalfOpen}:   true,
-	{breaker.HalfOpen, breaker.Open}:   true,
-	{breaker.HalfOpen, breaker.Closed}: true,
-}
-
-// checkBreakerChain reports an error unless changes form a chain of automatic
-// transitions that starts closed: each from is the previous to, so a
-// transition reported twice (or lost) breaks it.
-func checkBreakerChain(changes []stateChange) error {
-	state := breaker.Closed
-	for i, c := range changes {
-		if c.from != state {
-			return fmt.Errorf("transition %d is %v but the breaker was %v: %v", i, c, state, changes)
-		}
-		if !breakerEdges[[2]breaker.State{c.from, c.to}] {
-			return fmt.Errorf("transition %d (%v) is not one a breaker makes by itself: %v", i, c, changes)
-		}
-		state = c.to
-	}
-	return nil
-}
-
-func countEdge(changes []stateChange, from, to breaker.State) int {
-	n := 0
-	for _, c := range changes {
-		if c.from == from && c.to == to {
-			n++
-		}
-	}
-	return n
-}
-
-// eventTally collects a policy's events. It is safe for concurrent use.
-type eventTally struct {
-	retries atomic.Int64 // RetryScheduled
-	gaveUp  atomic.Int64
-	refused atomic.Int64
-
-	mu      sync.Mutex
-	changes []stateChange // BreakerChanged
-	kinds   map[policy.EventKind]int
-}
-
-func (o *eventTally) observe(e policy.Event) {
-	switch e.Kind {
-	case policy.RetryScheduled:
-		o.retries.Add(1)
-	case policy.GaveUp:
-		o.gaveUp.Add(1)
-	case policy.Refused:
-		o.refused.Add(1)
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.kinds == nil {
-		o.kinds = make(map[policy.EventKind]int)
-	}
-	o.kinds[e.Kind]++
-	if e.Kind == policy.BreakerChanged {
-		o.changes = append(o.changes, stateChange{node: e.Node, from: e.From, to: e.To, at: time.Now()})
-	}
-}
-
-func (o *eventTally) breakerChanges(node string) []stateChange {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []stateChange
-	for _, c := range o.changes {
-		if c.node == node {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// sameEdges reports whether two transition lists name the same edges in
-// the same order (times and dial counts aside).
-func sameEdges(a, b []stateChange) bool {
-	return slices.EqualFunc(a, b, func(x, y stateChange) bool {
-		return x.node == y.node && x.from == y.from && x.to == y.to
-	})
-}
 
 // dialCountHook is a test hook that counts the dials of the client it is
 // added to, the pool's background dials included.
@@ -213,173 +44,6 @@ func (d *dialCountHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { 
 
 func (d *dialCountHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
-}
-
-// loadCall is one call made by a loadGen.
-type loadCall struct {
-	start time.Time
-	took  time.Duration
-	class retryable.Class
-	err   error
-}
-
-// loadGen runs workers that call a function in a loop, once per pace (or
-// back to back when pace is 0), and records every call.
-type loadGen struct {
-	stop chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
-
-	mu    sync.Mutex
-	calls []loadCall
-}
-
-// startLoadGen starts workers calling call until halt. call gets the worker's
-// index; it must give each call its own deadline.
-func startLoadGen(t *testing.T, workers int, pace time.Duration, call func(worker int) error) *loadGen {
-	l := &loadGen{stop: make(chan struct{})}
-	for w := range workers {
-		l.wg.Add(1)
-		go l.work(w, pace, call)
-	}
-	t.Cleanup(func() { l.halt() })
-	return l
-}
-
-func (l *loadGen) work(w int, pace time.Duration, call func(int) error) {
-	defer l.wg.Done()
-	var tick <-chan time.Time
-	if pace > 0 {
-		tk := time.NewTicker(pace)
-		defer tk.Stop()
-		tick = tk.C
-	}
-	for {
-		if tick != nil {
-			select {
-			case <-l.stop:
-				return
-			case <-tick:
-			}
-		} else {
-			select {
-			case <-l.stop:
-				return
-			default:
-			}
-		}
-		start := time.Now()
-		err := call(w)
-		s := loadCall{start: start, took: time.Since(start), class: retryable.Classify(err), err: err}
-		l.mu.Lock()
-		l.calls = append(l.calls, s)
-		l.mu.Unlock()
-	}
-}
-
-// halt stops the workers, waits for them and returns every call made.
-func (l *loadGen) halt() []loadCall {
-	l.once.Do(func() { close(l.stop) })
-	l.wg.Wait()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.calls)
-}
-
-// snapshot returns the calls made so far.
-func (l *loadGen) snapshot() []loadCall {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.calls)
-}
-
-// startedIn returns the calls that started in [from, to).
-func startedIn(calls []loadCall, from, to time.Time) []loadCall {
-	var out []loadCall
-	for _, c := range calls {
-		if !c.start.Before(from) && c.start.Before(to) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// countClasses counts calls by class.
-func countClasses(calls []loadCall) map[retryable.Class]int {
-	m := make(map[retryable.Class]int)
-	for _, c := range calls {
-		m[c.class]++
-	}
-	return m
-}
-
-func classSummary(m map[retryable.Class]int) string {
-	var parts []string
-	for _, c := range retryable.Classes() {
-		if m[c] > 0 {
-			parts = append(parts, fmt.Sprintf("%v=%d", c, m[c]))
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-// quantile returns the q-quantile (0..1) of ds, or 0 for none.
-func quantile(ds []time.Duration, q float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(q * float64(len(s)-1))
-	return s[i]
-}
-
-func tookAll(calls []loadCall) []time.Duration {
-	ds := make([]time.Duration, len(calls))
-	for i, c := range calls {
-		ds[i] = c.took
-	}
-	return ds
-}
-
-// distinctErrors returns up to n distinct error messages of failed calls,
-// for failure messages.
-func distinctErrors(calls []loadCall, n int) []string {
-	var out []string
-	for _, c := range calls {
-		if c.err == nil || errors.Is(c.err, redis.Nil) {
-			continue
-		}
-		if msg := c.err.Error(); !slices.Contains(out, msg) {
-			out = append(out, msg)
-			if len(out) == n {
-				break
-			}
-		}
-	}
-	return out
-}
-
-// commandCalls returns the calls+rejected_calls of one command from the
-// server's INFO commandstats (0 when it never ran).
-func commandCalls(t *testing.T, s *redistest.Server, cmd string) int {
-	t.Helper()
-	v, ok := s.Info(t, "commandstats")["cmdstat_"+cmd]
-	if !ok {
-		return 0
-	}
-	total := 0
-	for field := range strings.SplitSeq(v, ",") {
-		k, n, _ := strings.Cut(field, "=")
-		if k == "calls" || k == "rejected_calls" {
-			i, err := strconv.Atoi(n)
-			if err != nil {
-				t.Fatalf("commandstats %s: bad field %q", cmd, field)
-			}
-			total += i
-		}
-	}
-	return total
 }
 
 // TestIntegrationOutageBreakerOpens puts 64 looping goroutines in front of a
@@ -423,8 +87,8 @@ func testOutage(t *testing.T, name string, viaProxy bool) {
 		dials = counter.n.Load
 	}
 
-	log := &stateLog{dials: dials}
-	obs := &eventTally{}
+	log := &policytest.Recorder{Dials: dials}
+	obs := &policytest.Recorder{}
 	p, err := policy.New(
 		policy.RetryOn(retryable.Connection),
 		policy.MaxAttempts(attempts),
@@ -433,9 +97,9 @@ func testOutage(t *testing.T, name string, viaProxy bool) {
 			ConsecutiveFailures: threshold,
 			OpenTimeout:         openTimeout,
 			HalfOpenProbes:      probes,
-			OnStateChange:       log.record,
+			OnStateChange:       log.OnStateChange,
 		}),
-		policy.Observe(obs.observe),
+		policy.Observe(obs.Observe),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -457,7 +121,7 @@ func testOutage(t *testing.T, name string, viaProxy bool) {
 		t.Fatalf("SET before the outage: %v", err)
 	}
 
-	ld := startLoadGen(t, workers, pace, func(int) error {
+	ld := policytest.StartLoad(t, workers, pace, func(int) error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		return c.Get(ctx, "k").Err()
@@ -466,7 +130,7 @@ func testOutage(t *testing.T, name string, viaProxy bool) {
 
 	killAt := time.Now()
 	srv.Kill()
-	open := log.await(t, 2*time.Second, addr, breaker.Closed, breaker.Open, killAt)
+	open := log.AwaitChange(t, 2*time.Second, addr, breaker.Closed, breaker.Open, killAt)
 	time.Sleep(grace)
 	graceAt, graceDials := time.Now(), dials()
 	time.Sleep(time.Until(killAt.Add(outage)))
@@ -474,46 +138,41 @@ func testOutage(t *testing.T, name string, viaProxy bool) {
 	srv.Restart(t)
 	upAt := time.Now()
 
-	closed := log.await(t, 5*time.Second, addr, breaker.HalfOpen, breaker.Closed, restartAt)
+	closed := log.AwaitChange(t, 5*time.Second, addr, breaker.HalfOpen, breaker.Closed, restartAt)
 	time.Sleep(300 * time.Millisecond)
-	calls := ld.halt()
+	calls := ld.Stop()
 	endAt := time.Now()
 
 	// Calls that ended before the kill all succeeded.
-	var before []loadCall
+	var before []policytest.Call
 	for _, c := range calls {
-		if c.start.Add(c.took).Before(killAt) {
+		if c.End().Before(killAt) {
 			before = append(before, c)
 		}
 	}
-	if n := len(before) - countClasses(before)[retryable.OK]; n != 0 || len(before) == 0 {
-		t.Errorf("before the outage: %d calls, %d failed (%v); want all to succeed", len(before), n, distinctErrors(before, 3))
+	if n := len(before) - policytest.CountClasses(before)[retryable.OK]; n != 0 || len(before) == 0 {
+		t.Errorf("before the outage: %d calls, %d failed (%v); want all to succeed", len(before), n, policytest.DistinctErrors(before, 3))
 	}
 
 	// While open: CircuitOpen, fast.
-	during := startedIn(calls, open.at, restartAt)
-	var failed []loadCall
-	for _, c := range during {
-		if c.class != retryable.OK {
-			failed = append(failed, c)
-		}
-	}
-	classes := countClasses(failed)
-	p50, p99 := quantile(tookAll(failed), 0.5), quantile(tookAll(failed), 0.99)
+	during := policytest.Between(calls, open.At, restartAt)
+	failed := policytest.Failed(during)
+	classes := policytest.CountClasses(failed)
+	p50, p99 := policytest.Quantile(policytest.Latencies(failed), 0.5), policytest.Quantile(policytest.Latencies(failed), 0.99)
 	window := restartAt.Sub(graceAt)
 	dialsInWindow := restartDials - graceDials
-	halfOpens := countEdge(changesBetween(log.of(addr), graceAt, restartAt), breaker.Open, breaker.HalfOpen)
+	halfOpens := policytest.CountChanges(policytest.ChangesBetween(log.Changes(addr), graceAt, restartAt), breaker.Open, breaker.HalfOpen)
 	t.Logf("outage (%s): breaker opened %v after the kill (%d dials by then); %v open..restart: %d calls, %d failed [%s], failed-call latency p50 %v p99 %v",
 		name,
-		open.at.Sub(killAt).Round(time.Millisecond), open.dials, restartAt.Sub(open.at).Round(time.Millisecond),
-		len(during), len(failed), classSummary(classes), p50, p99)
+		open.At.Sub(killAt).Round(time.Millisecond), open.Dials, restartAt.Sub(open.At).Round(time.Millisecond),
+		len(during), len(failed), policytest.ClassSummary(classes), p50, p99)
 	t.Logf("outage: dials to the dead node in the last %v of it: %d (%d half-open periods); all dials open..restart: %d; calls in that window: %d",
-		window.Round(time.Millisecond), dialsInWindow, halfOpens, restartDials-open.dials, len(startedIn(calls, graceAt, restartAt)))
+		window.Round(time.Millisecond), dialsInWindow, halfOpens, restartDials-open.Dials, len(policytest.Between(calls, graceAt, restartAt)))
 	if len(failed) == 0 || len(failed) != len(during) {
 		t.Errorf("open..restart: %d calls, %d failed; want every call to fail", len(during), len(failed))
 	}
 	if co := classes[retryable.CircuitOpen]; co*10 < len(failed)*9 {
-		t.Errorf("open..restart: %d of %d failed calls are CircuitOpen [%s]; want at least 90%%", co, len(failed), classSummary(classes))
+		t.Errorf("open..restart: %d of %d failed calls are CircuitOpen [%s]; want at least 90%%", co, len(failed), policytest.ClassSummary(classes))
 	}
 	if p50 >= time.Millisecond {
 		t.Errorf("open..restart: failed-call latency p50 %v (p99 %v); want under 1ms", p50, p99)
@@ -534,47 +193,36 @@ func testOutage(t *testing.T, name string, viaProxy bool) {
 	}
 
 	// After the restart: closed on its own, every call succeeds again.
-	after := startedIn(calls, closed.at, endAt)
+	after := policytest.Between(calls, closed.At, endAt)
 	t.Logf("recovery: restart took %v, breaker closed %v after it; %d calls after closing: [%s]",
-		upAt.Sub(restartAt).Round(time.Millisecond), closed.at.Sub(upAt).Round(time.Millisecond), len(after), classSummary(countClasses(after)))
-	if len(after) == 0 || countClasses(after)[retryable.OK] != len(after) {
+		upAt.Sub(restartAt).Round(time.Millisecond), closed.At.Sub(upAt).Round(time.Millisecond), len(after), policytest.ClassSummary(policytest.CountClasses(after)))
+	if len(after) == 0 || policytest.CountClasses(after)[retryable.OK] != len(after) {
 		t.Errorf("after the breaker closed: %d calls, %d OK (%v); want every call to succeed", len(after),
-			countClasses(after)[retryable.OK], distinctErrors(after, 3))
+			policytest.CountClasses(after)[retryable.OK], policytest.DistinctErrors(after, 3))
 	}
-	if d := closed.at.Sub(upAt); d > 3*time.Second {
+	if d := closed.At.Sub(upAt); d > 3*time.Second {
 		t.Errorf("breaker closed %v after the node was back; want within 3s", d)
 	}
 	if st := p.Breakers().Get(addr).State(); st != breaker.Closed {
 		t.Errorf("breaker state at the end: %v; want closed", st)
 	}
 
-	changes := log.of(addr)
-	if err := checkBreakerChain(changes); err != nil {
+	changes := log.Changes(addr)
+	if err := policytest.CheckChain(changes); err != nil {
 		t.Error(err)
 	}
-	if n := countEdge(changes, breaker.Closed, breaker.Open); n != 1 {
+	if n := policytest.CountChanges(changes, breaker.Closed, breaker.Open); n != 1 {
 		t.Errorf("closed->open reported %d times; want once: %v", n, changes)
 	}
-	if n := countEdge(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
+	if n := policytest.CountChanges(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
 		t.Errorf("half-open->closed reported %d times; want once: %v", n, changes)
 	}
-	if a, b := countEdge(changes, breaker.Open, breaker.HalfOpen), countEdge(changes, breaker.HalfOpen, breaker.Open); a != b+1 {
+	if a, b := policytest.CountChanges(changes, breaker.Open, breaker.HalfOpen), policytest.CountChanges(changes, breaker.HalfOpen, breaker.Open); a != b+1 {
 		t.Errorf("open->half-open %d times, half-open->open %d times; want one more of the first: %v", a, b, changes)
 	}
-	if got := obs.breakerChanges(addr); !sameEdges(got, changes) {
+	if got := obs.Changes(addr); !policytest.SameChanges(got, changes) {
 		t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, changes)
 	}
-}
-
-// changesBetween returns the transitions delivered in [from, to).
-func changesBetween(changes []stateChange, from, to time.Time) []stateChange {
-	var out []stateChange
-	for _, c := range changes {
-		if !c.at.Before(from) && c.at.Before(to) {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // TestIntegrationMissesAndErrorRepliesKeepBreakerClosed sends thousands of
@@ -617,13 +265,13 @@ func TestIntegrationMissesAndErrorRepliesKeepBreakerClosed(t *testing.T) {
 				pipeLen    = 100
 				wrongEach  = 25
 			)
-			log := &stateLog{}
-			obs := &eventTally{}
+			log := &policytest.Recorder{}
+			obs := &policytest.Recorder{}
 			p, err := policy.New(
 				policy.RetryOn(retryable.Connection, retryable.ClusterDown),
 				policy.MaxAttempts(3),
-				policy.Breaker(breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Minute, OnStateChange: log.record}),
-				policy.Observe(obs.observe),
+				policy.Breaker(breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Minute, OnStateChange: log.OnStateChange}),
+				policy.Observe(obs.Observe),
 			)
 			if err != nil {
 				t.Fatal(err)
@@ -710,21 +358,18 @@ func TestIntegrationMissesAndErrorRepliesKeepBreakerClosed(t *testing.T) {
 			if nodes < len(servers) {
 				t.Errorf("%d breakers; want one per node (%d)", nodes, len(servers))
 			}
-			if changes := log.of(""); len(changes) != 0 {
+			if changes := log.Changes(""); len(changes) != 0 {
 				t.Errorf("breakers reported transitions %v; want none", changes)
 			}
-			obs.mu.Lock()
-			kinds := maps.Clone(obs.kinds)
-			obs.mu.Unlock()
-			if len(kinds) != 0 {
-				t.Errorf("policy events %v; want none (no retry, no refusal)", kinds)
+			if events := obs.Events(); len(events) != 0 {
+				t.Errorf("policy events %s; want none (no retry, no refusal)", obs.Summary())
 			}
 			// Each WRONGTYPE command ran once: nothing was retried.
-			ran := 0
+			var ran int64
 			for _, s := range servers {
-				ran += commandCalls(t, s, "lpush") + commandCalls(t, s, "hget")
+				ran += s.CommandStat(t, "lpush").Reached() + s.CommandStat(t, "hget").Reached()
 			}
-			if int64(ran) != wrong.Load() {
+			if ran != wrong.Load() {
 				t.Errorf("servers ran LPUSH/HGET %d times; the test sent %d", ran, wrong.Load())
 			}
 			t.Logf("%s: %d misses and %d WRONGTYPE replies in %v through %d breakers: all closed, 0 failures counted",
@@ -743,14 +388,14 @@ func TestIntegrationManualControl(t *testing.T) {
 	srv := redistest.Start(t)
 	px := redistest.NewProxy(t, srv.Addr())
 	node := px.Addr()
-	log := &stateLog{}
-	obs := &eventTally{}
+	log := &policytest.Recorder{}
+	obs := &policytest.Recorder{}
 	p, err := policy.New(
 		policy.RetryOn(retryable.Connection),
 		policy.MaxAttempts(2),
 		policy.Backoff(backoff.Constant(time.Millisecond)),
-		policy.Breaker(breaker.Settings{ConsecutiveFailures: 3, OpenTimeout: openTimeout, OnStateChange: log.record}),
-		policy.Observe(obs.observe),
+		policy.Breaker(breaker.Settings{ConsecutiveFailures: 3, OpenTimeout: openTimeout, OnStateChange: log.OnStateChange}),
+		policy.Observe(obs.Observe),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -767,10 +412,10 @@ func TestIntegrationManualControl(t *testing.T) {
 	brk := p.Breakers().Get(node)
 	wantChanges := func(step string, want ...[2]breaker.State) {
 		t.Helper()
-		got := log.of(node)
+		got := log.Changes(node)
 		ok := len(got) == len(want)
 		for i := 0; ok && i < len(want); i++ {
-			ok = got[i].from == want[i][0] && got[i].to == want[i][1]
+			ok = got[i].From == want[i][0] && got[i].To == want[i][1]
 		}
 		if !ok {
 			t.Fatalf("%s: transitions %v; want %v", step, got, want)
@@ -791,7 +436,7 @@ func TestIntegrationManualControl(t *testing.T) {
 	}
 
 	// ForceOpen: refused here, the server never hears of it.
-	getsBefore, dialsBefore := commandCalls(t, srv, "get"), px.Dials()
+	getsBefore, dialsBefore := srv.CommandStat(t, "get").Reached(), px.Dials()
 	brk.ForceOpen()
 	wantChanges("ForceOpen", [2]breaker.State{breaker.Closed, breaker.Open})
 	if cs := brk.Counts(); cs.State != breaker.Open || !cs.Forced || cs.RetryIn != 0 {
@@ -803,10 +448,10 @@ func TestIntegrationManualControl(t *testing.T) {
 		pipe.Get(ctx, "k")
 		return nil
 	})
-	t.Logf("forced open: 200 GETs [%s] in p50 %v p99 %v; pipeline: %v", classSummary(classes),
-		quantile(took, 0.5), quantile(took, 0.99), perr)
+	t.Logf("forced open: 200 GETs [%s] in p50 %v p99 %v; pipeline: %v", policytest.ClassSummary(classes),
+		policytest.Quantile(took, 0.5), policytest.Quantile(took, 0.99), perr)
 	if classes[retryable.CircuitOpen] != 200 {
-		t.Errorf("forced open: GETs ended [%s]; want all CircuitOpen", classSummary(classes))
+		t.Errorf("forced open: GETs ended [%s]; want all CircuitOpen", policytest.ClassSummary(classes))
 	}
 	if oe, ok := errors.AsType[*breaker.OpenError](last); !ok || oe.Node != node || oe.RetryIn != 0 || !errors.Is(last, gobreaker.ErrOpenState) {
 		t.Errorf("forced open: err %v (%T); want *breaker.OpenError for %s, RetryIn 0, wrapping gobreaker.ErrOpenState", last, last, node)
@@ -814,10 +459,10 @@ func TestIntegrationManualControl(t *testing.T) {
 	if got := retryable.Classify(perr); got != retryable.CircuitOpen {
 		t.Errorf("forced open: pipeline err %v classifies as %v; want CircuitOpen", perr, got)
 	}
-	if p50 := quantile(took, 0.5); p50 >= time.Millisecond {
+	if p50 := policytest.Quantile(took, 0.5); p50 >= time.Millisecond {
 		t.Errorf("forced open: GET p50 %v; want under 1ms", p50)
 	}
-	if got := commandCalls(t, srv, "get") - getsBefore; got != 0 {
+	if got := srv.CommandStat(t, "get").Reached() - getsBefore; got != 0 {
 		t.Errorf("forced open: server ran %d GETs; want 0", got)
 	}
 	if got := px.Dials() - dialsBefore; got != 0 {
@@ -833,9 +478,9 @@ func TestIntegrationManualControl(t *testing.T) {
 	dialsBefore = px.Dials()
 	classes, _, last = gets(20)
 	dials := px.Dials() - dialsBefore
-	t.Logf("forced closed, node refusing: 20 GETs [%s], %d dials; last error %v", classSummary(classes), dials, last)
+	t.Logf("forced closed, node refusing: 20 GETs [%s], %d dials; last error %v", policytest.ClassSummary(classes), dials, last)
 	if classes[retryable.Connection] != 20 {
-		t.Errorf("forced closed, node refusing: GETs ended [%s]; want all Connection", classSummary(classes))
+		t.Errorf("forced closed, node refusing: GETs ended [%s]; want all Connection", policytest.ClassSummary(classes))
 	}
 	if dials < 20 {
 		t.Errorf("forced closed, node refusing: %d dials for 20 calls; want every call to reach the node", dials)
@@ -844,11 +489,11 @@ func TestIntegrationManualControl(t *testing.T) {
 		t.Errorf("forced closed after 20 failures: %+v; want closed, forced, nothing counted", cs)
 	}
 	px.SetRefuse(false)
-	getsBefore = commandCalls(t, srv, "get")
+	getsBefore = srv.CommandStat(t, "get").Reached()
 	if classes, _, last := gets(20); classes[retryable.OK] != 20 {
-		t.Errorf("forced closed, node back: GETs ended [%s] (%v); want all OK", classSummary(classes), last)
+		t.Errorf("forced closed, node back: GETs ended [%s] (%v); want all OK", policytest.ClassSummary(classes), last)
 	}
-	if got := commandCalls(t, srv, "get") - getsBefore; got != 20 {
+	if got := srv.CommandStat(t, "get").Reached() - getsBefore; got != 20 {
 		t.Errorf("forced closed: server ran %d GETs; want 20", got)
 	}
 
@@ -884,9 +529,9 @@ func TestIntegrationManualControl(t *testing.T) {
 		t.Errorf("automatic, open: %d dials; want 0", got)
 	}
 	px.SetRefuse(false)
-	opened, ok := log.find(node, breaker.Closed, breaker.Open, releasedAt)
+	opened, ok := log.FindChange(node, breaker.Closed, breaker.Open, releasedAt)
 	if !ok {
-		t.Fatalf("automatic: the breaker is open but reported no closed->open: %v", log.of(node))
+		t.Fatalf("automatic: the breaker is open but reported no closed->open: %v", log.Changes(node))
 	}
 	var recovered time.Time
 	redistest.WaitFor(t, 5*time.Second, func() bool {
@@ -897,9 +542,9 @@ func TestIntegrationManualControl(t *testing.T) {
 		return false
 	})
 	t.Logf("automatic: opened on the third failed attempt, first success %v later (OpenTimeout %v)",
-		recovered.Sub(opened.at).Round(time.Millisecond), openTimeout)
+		recovered.Sub(opened.At).Round(time.Millisecond), openTimeout)
 	// The first open time is jittered down to half of OpenTimeout.
-	if d := recovered.Sub(opened.at); d < openTimeout/2 {
+	if d := recovered.Sub(opened.At); d < openTimeout/2 {
 		t.Errorf("automatic: a call succeeded %v after the breaker opened; want none before half its OpenTimeout %v", d, openTimeout)
 	}
 	if st := brk.State(); st != breaker.Closed {
@@ -910,8 +555,8 @@ func TestIntegrationManualControl(t *testing.T) {
 		{breaker.Closed, breaker.Open}, {breaker.Open, breaker.HalfOpen}, {breaker.HalfOpen, breaker.Closed}, // automatic
 	}
 	wantChanges("automatic", want...)
-	if got := obs.breakerChanges(node); !sameEdges(got, log.of(node)) {
-		t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, log.of(node))
+	if got := obs.Changes(node); !policytest.SameChanges(got, log.Changes(node)) {
+		t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, log.Changes(node))
 	}
 }
 
@@ -951,14 +596,14 @@ func TestIntegrationClusterFrozenMaster(t *testing.T) {
 		}
 	}
 
-	log := &stateLog{}
-	obs := &eventTally{}
+	log := &policytest.Recorder{}
+	obs := &policytest.Recorder{}
 	p, err := policy.New(
 		policy.RetryOn(retryable.Connection, retryable.ClusterDown),
 		policy.MaxAttempts(2),
 		policy.Backoff(backoff.Constant(5*time.Millisecond)),
-		policy.Breaker(breaker.Settings{ConsecutiveFailures: threshold, OpenTimeout: openTimeout, OnStateChange: log.record}),
-		policy.Observe(obs.observe),
+		policy.Breaker(breaker.Settings{ConsecutiveFailures: threshold, OpenTimeout: openTimeout, OnStateChange: log.OnStateChange}),
+		policy.Observe(obs.Observe),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -987,8 +632,8 @@ func TestIntegrationClusterFrozenMaster(t *testing.T) {
 			return c.Get(ctx, keys[int(n.Add(1))%len(keys)]).Err()
 		}
 	}
-	healthy := startLoadGen(t, healthyWorkers, 0, get(healthyKeys))
-	frozenLoad := startLoadGen(t, frozenWorkers, 2*time.Millisecond, get(frozenKeys))
+	healthy := policytest.StartLoad(t, healthyWorkers, 0, get(healthyKeys))
+	frozenLoad := policytest.StartLoad(t, frozenWorkers, 2*time.Millisecond, get(frozenKeys))
 
 	time.Sleep(200 * time.Millisecond)
 	beforeFrom := time.Now()
@@ -997,68 +642,63 @@ func TestIntegrationClusterFrozenMaster(t *testing.T) {
 
 	freezeAt := time.Now()
 	frozen.Freeze()
-	open := log.await(t, 3*time.Second, frozen.Addr(), breaker.Closed, breaker.Open, freezeAt)
+	open := log.AwaitChange(t, 3*time.Second, frozen.Addr(), breaker.Closed, breaker.Open, freezeAt)
 	duringFrom := time.Now()
 	time.Sleep(phase)
 	duringTo := time.Now()
 	thawAt := time.Now()
 	frozen.Thaw()
-	closed := log.await(t, 10*time.Second, frozen.Addr(), breaker.HalfOpen, breaker.Closed, thawAt)
+	closed := log.AwaitChange(t, 10*time.Second, frozen.Addr(), breaker.HalfOpen, breaker.Closed, thawAt)
 	time.Sleep(200 * time.Millisecond)
-	hCalls := healthy.halt()
-	fCalls := frozenLoad.halt()
+	hCalls := healthy.Stop()
+	fCalls := frozenLoad.Stop()
 	endAt := time.Now()
 
-	okRate := func(calls []loadCall, from, to time.Time) float64 {
-		return float64(countClasses(startedIn(calls, from, to))[retryable.OK]) / to.Sub(from).Seconds()
+	okRate := func(calls []policytest.Call, from, to time.Time) float64 {
+		return float64(policytest.CountClasses(policytest.Between(calls, from, to))[retryable.OK]) / to.Sub(from).Seconds()
 	}
 	before, during := okRate(hCalls, beforeFrom, beforeTo), okRate(hCalls, duringFrom, duringTo)
-	fWhileOpen := startedIn(fCalls, open.at, thawAt)
-	var fFailed []loadCall
-	for _, c := range fWhileOpen {
-		if c.class != retryable.OK {
-			fFailed = append(fFailed, c)
-		}
-	}
-	fClasses := countClasses(fFailed)
-	p50, p99 := quantile(tookAll(fFailed), 0.5), quantile(tookAll(fFailed), 0.99)
+	fWhileOpen := policytest.Between(fCalls, open.At, thawAt)
+	fFailed := policytest.Failed(fWhileOpen)
+	fClasses := policytest.CountClasses(fFailed)
+	p50, p99 := policytest.Quantile(policytest.Latencies(fFailed), 0.5), policytest.Quantile(policytest.Latencies(fFailed), 0.99)
 	t.Logf("cluster: healthy masters %.0f ops/s before the freeze, %.0f ops/s while frozen (%.0f%%); breaker of the frozen master opened %v after SIGSTOP",
-		before, during, 100*during/before, open.at.Sub(freezeAt).Round(time.Millisecond))
+		before, during, 100*during/before, open.At.Sub(freezeAt).Round(time.Millisecond))
 	t.Logf("cluster: frozen master's keys while its breaker was open: %d calls, %d failed [%s], failed-call latency p50 %v p99 %v (read timeout %v); closed %v after the thaw",
-		len(fWhileOpen), len(fFailed), classSummary(fClasses), p50, p99, readTimeout, closed.at.Sub(thawAt).Round(time.Millisecond))
+		len(fWhileOpen), len(fFailed), policytest.ClassSummary(fClasses), p50, p99, readTimeout, closed.At.Sub(thawAt).Round(time.Millisecond))
 
-	if hc := countClasses(hCalls); hc[retryable.OK] != len(hCalls) {
-		t.Errorf("healthy masters' keys: %d calls, [%s] (%v); want every one to succeed", len(hCalls), classSummary(hc), distinctErrors(hCalls, 3))
+	if hc := policytest.CountClasses(hCalls); hc[retryable.OK] != len(hCalls) {
+		t.Errorf("healthy masters' keys: %d calls, [%s] (%v); want every one to succeed", len(hCalls), policytest.ClassSummary(hc), policytest.DistinctErrors(hCalls, 3))
 	}
 	if before == 0 || during < before/2 {
 		t.Errorf("healthy masters: %.0f ops/s while one master was frozen, %.0f before; want at least half", during, before)
 	}
 	if len(fFailed) == 0 || fClasses[retryable.CircuitOpen]*10 < len(fFailed)*9 {
-		t.Errorf("frozen master's keys while open: [%s]; want at least 90%% CircuitOpen", classSummary(fClasses))
+		t.Errorf("frozen master's keys while open: [%s]; want at least 90%% CircuitOpen", policytest.ClassSummary(fClasses))
 	}
 	if p50 >= readTimeout/20 {
 		t.Errorf("frozen master's keys while open: failed-call p50 %v; want well under the %v read timeout", p50, readTimeout)
 	}
-	if after := startedIn(fCalls, closed.at, endAt); len(after) == 0 || countClasses(after)[retryable.OK] != len(after) {
+	if after := policytest.Between(fCalls, closed.At, endAt); len(after) == 0 || policytest.CountClasses(after)[retryable.OK] != len(after) {
 		t.Errorf("frozen master's keys after its breaker closed: %d calls [%s] (%v); want all OK",
-			len(after), classSummary(countClasses(after)), distinctErrors(after, 3))
+			len(after), policytest.ClassSummary(policytest.CountClasses(after)), policytest.DistinctErrors(after, 3))
 	}
 
-	changes := log.of(frozen.Addr())
-	if err := checkBreakerChain(changes); err != nil {
+	changes := log.Changes(frozen.Addr())
+	if err := policytest.CheckChain(changes); err != nil {
 		t.Error(err)
 	}
-	if n := countEdge(changes, breaker.Closed, breaker.Open); n != 1 {
+	if n := policytest.CountChanges(changes, breaker.Closed, breaker.Open); n != 1 {
 		t.Errorf("frozen master: closed->open reported %d times; want once: %v", n, changes)
 	}
-	if n := countEdge(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
+	if n := policytest.CountChanges(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
 		t.Errorf("frozen master: half-open->closed reported %d times; want once: %v", n, changes)
 	}
-	if got := obs.breakerChanges(frozen.Addr()); !sameEdges(got, changes) {
+	if got := obs.Changes(frozen.Addr()); !policytest.SameChanges(got, changes) {
 		t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, changes)
 	}
 	for _, m := range masters[1:] {
-		if ch := log.of(m.Addr()); len(ch) != 0 {
+		if ch := log.Changes(m.Addr()); len(ch) != 0 {
 			t.Errorf("healthy master %s: breaker transitions %v; want none", m.Addr(), ch)
 		}
 	}

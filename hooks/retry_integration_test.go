@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/go-retryable/retryable/breaker"
 	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
+	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
 )
 
@@ -73,162 +73,6 @@ func itClient(t testing.TB, opt *redis.Options, p policy.Policy) *redis.Client {
 	return c
 }
 
-// itRecorder collects the engine's events. It is safe for concurrent use.
-type itRecorder struct {
-	mu     sync.Mutex
-	events []policy.Event
-}
-
-func (r *itRecorder) observe() policy.Option { return policy.Observe(r.add) }
-
-func (r *itRecorder) add(e policy.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-func (r *itRecorder) all() []policy.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.events)
-}
-
-// count returns the number of events of kind for cmd ("" for any command)
-// whose class is a kind of one of classes (any class when none is given).
-func (r *itRecorder) count(kind policy.EventKind, cmd string, classes ...retryable.Class) int {
-	n := 0
-	for _, e := range r.all() {
-		if e.Kind != kind || cmd != "" && e.Command != cmd {
-			continue
-		}
-		if len(classes) == 0 || slices.ContainsFunc(classes, e.Class.Is) {
-			n++
-		}
-	}
-	return n
-}
-
-// retries counts RetryScheduled events, as count does.
-func (r *itRecorder) retries(cmd string, classes ...retryable.Class) int {
-	return r.count(policy.RetryScheduled, cmd, classes...)
-}
-
-// summary renders the events as "kind command class: n" lines, for logs.
-func (r *itRecorder) summary() string {
-	m := make(map[string]int)
-	for _, e := range r.all() {
-		k := fmt.Sprintf("%s %s %s", e.Kind, e.Command, e.Class)
-		if e.Kind == policy.GaveUp {
-			k += " (" + e.Reason.String() + ")"
-		}
-		m[k]++
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "[%s: %d] ", k, m[k])
-	}
-	return b.String()
-}
-
-// itCmdStat is one line of INFO commandstats.
-type itCmdStat struct{ calls, rejected, failed int64 }
-
-// itCommandStat reads the server's commandstats line for name (lowercase,
-// "client|kill" style for subcommands); zero when the command never ran.
-func itCommandStat(t testing.TB, s *redistest.Server, name string) itCmdStat {
-	t.Helper()
-	var st itCmdStat
-	line := s.Info(t, "commandstats")["cmdstat_"+name]
-	for field := range strings.SplitSeq(line, ",") {
-		k, v, _ := strings.Cut(field, "=")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		switch k {
-		case "calls":
-			st.calls = n
-		case "rejected_calls":
-			st.rejected = n
-		case "failed_calls":
-			st.failed = n
-		}
-	}
-	return st
-}
-
-// itErrorStat reads the server's errorstats count for an error code such as
-// "LOADING"; zero when the server never replied with it.
-func itErrorStat(t testing.TB, s *redistest.Server, code string) int64 {
-	t.Helper()
-	line := s.Info(t, "errorstats")["errorstat_"+code]
-	n, _ := strconv.ParseInt(strings.TrimPrefix(line, "count="), 10, 64)
-	return n
-}
-
-// itStream runs fn(worker) in a loop on n goroutines until the returned stop
-// is called; stop waits for them. It is also t's cleanup, so a test that
-// fails half-way leaks nothing.
-func itStream(t testing.TB, n int, fn func(worker int)) (stop func()) {
-	var done atomic.Bool
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			for !done.Load() {
-				fn(i)
-			}
-		})
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			done.Store(true)
-			wg.Wait()
-		})
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
-// itOutcomes collects what workers saw. It is safe for concurrent use.
-type itOutcomes struct {
-	mu      sync.Mutex
-	ok      []int // per worker
-	errs    []error
-	slowest time.Duration
-}
-
-func newItOutcomes(workers int) *itOutcomes { return &itOutcomes{ok: make([]int, workers)} }
-
-func (o *itOutcomes) record(worker int, d time.Duration, err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.slowest = max(o.slowest, d)
-	if err != nil {
-		o.errs = append(o.errs, err)
-		return
-	}
-	o.ok[worker]++
-}
-
-// okAtLeast reports whether every worker has n successes.
-func (o *itOutcomes) okAtLeast(n int) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return !slices.ContainsFunc(o.ok, func(k int) bool { return k < n })
-}
-
-func (o *itOutcomes) snapshot() (ok []int, total int, errs []error, slowest time.Duration) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, k := range o.ok {
-		total += k
-	}
-	return slices.Clone(o.ok), total, slices.Clone(o.errs), o.slowest
-}
-
 // itRefusal reports whether err is one of this library's own errors, which
 // a breaker-less, budget-less policy must never return.
 func itRefusal(err error) bool {
@@ -245,14 +89,14 @@ func itRefusal(err error) bool {
 func TestIntegrationRestartDuringGets(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t)
-	var rec itRecorder
+	var rec policytest.Recorder
 	const (
 		maxElapsed = 6 * time.Second
 		outage     = time.Second
 		workers    = 4 // worker 0 is the sequential stream; the rest run beside it
 	)
 	p := itPolicy(t, policy.MaxAttempts(100), policy.MaxElapsed(maxElapsed),
-		policy.Backoff(backoff.NewExponential(10*time.Millisecond, 250*time.Millisecond, 2)), rec.observe())
+		policy.Backoff(backoff.NewExponential(10*time.Millisecond, 250*time.Millisecond, 2)), policy.Observe(rec.Observe))
 	c := itClient(t, itOptions(s.Addr()), p)
 	ctx := context.Background()
 	if err := c.Set(ctx, "k", "old", 0).Err(); err != nil {
@@ -260,30 +104,19 @@ func TestIntegrationRestartDuringGets(t *testing.T) {
 	}
 
 	var oldHits, wrong atomic.Int64
-	fresh := newItOutcomes(workers) // GETs the new server answered (redis.Nil: its data set is empty)
-	var mu sync.Mutex
-	var failed []error
-	var slowest time.Duration
-	stop := itStream(t, workers, func(w int) {
-		start := time.Now()
+	// A stream, not a busy loop: a GET per millisecond at most.
+	ld := policytest.StartLoad(t, workers, time.Millisecond, func(int) error {
 		v, err := c.Get(ctx, "k").Result()
-		d := time.Since(start)
 		switch {
 		case err == nil && v == "old":
 			oldHits.Add(1)
-		case err == redis.Nil:
-			fresh.record(w, d, nil)
 		case err == nil:
 			wrong.Add(1)
 		}
-		mu.Lock()
-		if err != nil && err != redis.Nil {
-			failed = append(failed, err)
-		}
-		slowest = max(slowest, d)
-		mu.Unlock()
-		time.Sleep(time.Millisecond) // a stream, not a busy loop
+		return err
 	})
+	// A GET the new server answered: redis.Nil, its data set is empty.
+	fresh := func(c policytest.Call) bool { return c.Err == redis.Nil }
 
 	time.Sleep(200 * time.Millisecond)
 	s.Kill()
@@ -292,12 +125,18 @@ func TestIntegrationRestartDuringGets(t *testing.T) {
 	s.Restart(t)
 	down := time.Since(killed)
 	// Every worker, sequential or not, must get answers from the new server.
-	redistest.WaitFor(t, maxElapsed+3*time.Second, func() bool { return fresh.okAtLeast(5) })
-	stop()
+	ld.AwaitProgress(t, maxElapsed+3*time.Second, 5, fresh)
+	calls := ld.Stop()
 
-	perWorker, freshTotal, _, _ := fresh.snapshot()
+	perWorker := policytest.PerWorker(calls, workers, fresh)
+	freshTotal := 0
+	for _, n := range perWorker {
+		freshTotal += n
+	}
+	failed := policytest.Failed(calls)
+	slowest := policytest.Quantile(policytest.Latencies(calls), 1)
 	t.Logf("outage %v: %d GETs answered by the old server, %d by the new one %v, %d failed; slowest call %v; events: %s",
-		down.Round(time.Millisecond), oldHits.Load(), freshTotal, perWorker, len(failed), slowest.Round(time.Millisecond), rec.summary())
+		down.Round(time.Millisecond), oldHits.Load(), freshTotal, perWorker, len(failed), slowest.Round(time.Millisecond), rec.Summary())
 
 	if wrong.Load() != 0 {
 		t.Errorf("%d GETs returned a value that was never set", wrong.Load())
@@ -305,14 +144,14 @@ func TestIntegrationRestartDuringGets(t *testing.T) {
 	if oldHits.Load() == 0 {
 		t.Error("no GET reached the server before it was killed")
 	}
-	for _, err := range failed {
-		if cl := retryable.Classify(err); !cl.Is(retryable.Connection) || itRefusal(err) {
-			t.Errorf("a GET failed with %v (class %v); want a go-redis Connection-class error", err, cl)
+	for _, c := range failed {
+		if !c.Class.Is(retryable.Connection) || itRefusal(c.Err) {
+			t.Errorf("a GET failed with %v (class %v); want a go-redis Connection-class error", c.Err, c.Class)
 		}
 	}
 	// A failure is allowed only after the policy was exhausted.
 	exhausted := 0
-	for _, e := range rec.all() {
+	for _, e := range rec.Events() {
 		if e.Kind == policy.GaveUp {
 			if e.Reason != policy.Exhausted && e.Reason != policy.ElapsedLimit {
 				t.Errorf("the engine gave up on %s for %q (%v); want only attempts or elapsed exhausted", e.Command, e.Reason, e.Err)
@@ -326,7 +165,7 @@ func TestIntegrationRestartDuringGets(t *testing.T) {
 	if exhausted != len(failed) {
 		t.Errorf("%d GETs failed but the engine gave up %d times", len(failed), exhausted)
 	}
-	if rec.retries("get", retryable.Connection) == 0 {
+	if rec.Count(policy.RetryScheduled, "get", retryable.Connection) == 0 {
 		t.Error("no GET was retried after a Connection error: the outage was not exercised")
 	}
 	// The first failure starts MaxElapsed; one more attempt (a refused dial
@@ -335,7 +174,7 @@ func TestIntegrationRestartDuringGets(t *testing.T) {
 		t.Errorf("slowest GET took %v, past the policy's MaxElapsed %v (+ slack)", slowest, maxElapsed)
 	}
 	// Every GET the new server answered ran on it exactly once.
-	if got := itCommandStat(t, s, "get").calls; got != int64(freshTotal) {
+	if got := s.CommandStat(t, "get").Calls; got != int64(freshTotal) {
 		t.Errorf("the restarted server ran GET %d times; the clients got %d answers from it", got, freshTotal)
 	}
 }
@@ -346,29 +185,23 @@ func TestIntegrationRestartDuringGets(t *testing.T) {
 func TestIntegrationClientKillMidStream(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t)
-	var rec itRecorder
-	c := itClient(t, itOptions(s.Addr()), itPolicy(t, rec.observe()))
+	var rec policytest.Recorder
+	c := itClient(t, itOptions(s.Addr()), itPolicy(t, policy.Observe(rec.Observe)))
 	ctx := context.Background()
 
 	const workers = 3
 	seq := make([]int, workers) // each written by its worker only
-	var errMu sync.Mutex
-	var errs []string
-	fail := func(format string, args ...any) {
-		errMu.Lock()
-		errs = append(errs, fmt.Sprintf(format, args...))
-		errMu.Unlock()
-	}
-	stop := itStream(t, workers, func(w int) {
+	ld := policytest.StartLoad(t, workers, 0, func(w int) error {
 		seq[w]++
 		key, val := "kill:"+strconv.Itoa(w), strconv.Itoa(seq[w])
 		if err := c.Set(ctx, key, val, 0).Err(); err != nil {
-			fail("SET %s %s: %v", key, val, err)
-			return
+			return fmt.Errorf("SET %s %s: %w", key, val, err)
 		}
 		if got, err := c.Get(ctx, key).Result(); err != nil || got != val {
-			fail("GET %s = %q, %v; want %q", key, got, err, val)
+			// %v, not %w: a miss (redis.Nil) is a failure here.
+			return fmt.Errorf("GET %s = %q, %v; want %q", key, got, err, val)
 		}
+		return nil
 	})
 
 	var killed int64
@@ -376,30 +209,27 @@ func TestIntegrationClientKillMidStream(t *testing.T) {
 	for time.Since(start) < 6*time.Second {
 		n, _ := s.Do(t, "CLIENT", "KILL", "TYPE", "normal").(int64)
 		killed += n
-		if time.Since(start) > time.Second && rec.retries("") >= 10 {
+		if time.Since(start) > time.Second && rec.Count(policy.RetryScheduled, "") >= 10 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	stop()
+	calls := ld.Stop()
 
-	total := 0
-	for _, n := range seq {
-		total += n
-	}
-	setCalls := itCommandStat(t, s, "set").calls
+	total := len(calls)
+	setCalls := s.CommandStat(t, "set").Calls
 	t.Logf("%v: %d connections killed, %d SET+GET rounds, server ran SET %d times; events: %s",
-		time.Since(start).Round(time.Millisecond), killed, total, setCalls, rec.summary())
-	for _, e := range errs {
-		t.Error(e)
+		time.Since(start).Round(time.Millisecond), killed, total, setCalls, rec.Summary())
+	for _, c := range policytest.Failed(calls) {
+		t.Error(c.Err)
 	}
 	if killed == 0 {
 		t.Fatal("CLIENT KILL killed no connection")
 	}
-	if rec.retries("") == 0 {
+	if rec.Count(policy.RetryScheduled, "") == 0 {
 		t.Fatal("no command lost its connection in flight: the test did not exercise the retry loop")
 	}
-	for _, e := range rec.all() {
+	for _, e := range rec.Events() {
 		if e.Kind != policy.RetryScheduled || (e.Command != "get" && e.Command != "set") || !e.Class.Is(retryable.Connection) {
 			t.Errorf("unexpected event %v %s %v: %v", e.Kind, e.Command, e.Class, e.Err)
 		}
@@ -478,8 +308,8 @@ func TestIntegrationLostReply(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t)
 	px := redistest.NewProxy(t, s.Addr())
-	var rec itRecorder
-	c := itClient(t, itOptions(px.Addr()), itPolicy(t, rec.observe()))
+	var rec policytest.Recorder
+	c := itClient(t, itOptions(px.Addr()), itPolicy(t, policy.Observe(rec.Observe)))
 	ctx := context.Background()
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatalf("warm-up SET: %v", err)
@@ -497,7 +327,7 @@ func TestIntegrationLostReply(t *testing.T) {
 		t.Helper()
 		before := counts{}
 		for _, n := range names {
-			before[n] = itCommandStat(t, s, n).calls
+			before[n] = s.CommandStat(t, n).Calls
 		}
 		drops := px.Drops()
 		px.DropNextReply()
@@ -507,7 +337,7 @@ func TestIntegrationLostReply(t *testing.T) {
 		}
 		delta = counts{}
 		for _, n := range names {
-			delta[n] = itCommandStat(t, s, n).calls - before[n]
+			delta[n] = s.CommandStat(t, n).Calls - before[n]
 		}
 		return delta, err
 	}
@@ -594,8 +424,8 @@ func TestIntegrationLostReply(t *testing.T) {
 			t.Errorf("the server ran EXEC %d and INCR %d times, counter %q; want 1, 1, \"1\"", d["exec"], d["incr"], counter(t, "ctr:tx"))
 		}
 	})
-	if n := rec.retries("", retryable.Connection); n != 3 {
-		t.Errorf("%d retries scheduled; want 3 (SET, GET, the GET/SET pipeline): %s", n, rec.summary())
+	if n := rec.Count(policy.RetryScheduled, "", retryable.Connection); n != 3 {
+		t.Errorf("%d retries scheduled; want 3 (SET, GET, the GET/SET pipeline): %s", n, rec.Summary())
 	}
 
 	// go-redis's own loop (MaxRetries 3 by default) repeats an INCR whose
@@ -628,43 +458,41 @@ func TestIntegrationLoading(t *testing.T) {
 	s := redistest.Start(t, "loading-process-events-interval-bytes 1024")
 	s.Do(t, "DEBUG", "POPULATE", 15000)
 	s.ConfigSet(t, "key-load-delay", "10") // about 1.3 s of loading here
-	var rec itRecorder
-	c := itClient(t, itOptions(s.Addr()), itPolicy(t, rec.observe(),
+	var rec policytest.Recorder
+	c := itClient(t, itOptions(s.Addr()), itPolicy(t, policy.Observe(rec.Observe),
 		policy.Backoff(backoff.NewExponential(10*time.Millisecond, 100*time.Millisecond, 2))))
 	ctx := context.Background()
 	if v, err := c.Get(ctx, "key:1").Result(); err != nil || v != "value:1" {
 		t.Fatalf("warm-up GET = %q, %v", v, err)
 	}
-	before := itCommandStat(t, s, "get")
+	before := s.CommandStat(t, "get")
 
 	const workers = 2
-	out := newItOutcomes(workers)
 	var wrong atomic.Int64
-	stop := itStream(t, workers, func(w int) {
-		start := time.Now()
+	ld := policytest.StartLoad(t, workers, 2*time.Millisecond, func(int) error {
 		v, err := c.Get(ctx, "key:7").Result()
-		if err == nil && v != "value:7" {
+		if err == redis.Nil || err == nil && v != "value:7" {
 			wrong.Add(1)
 		}
-		out.record(w, time.Since(start), err)
-		time.Sleep(2 * time.Millisecond)
+		return err
 	})
 	time.Sleep(50 * time.Millisecond)
 	start := time.Now()
 	s.Do(t, "DEBUG", "RELOAD")
 	loading := time.Since(start)
 	time.Sleep(50 * time.Millisecond)
-	stop()
+	calls := ld.Stop()
 
-	_, ok, errs, slowest := out.snapshot()
-	after := itCommandStat(t, s, "get")
-	loadingErrs := itErrorStat(t, s, "LOADING")
-	retried := rec.retries("get", retryable.BusyLoading)
+	failed := policytest.Failed(calls)
+	ok, slowest := len(calls)-len(failed), policytest.Quantile(policytest.Latencies(calls), 1)
+	after := s.CommandStat(t, "get")
+	loadingErrs := s.ErrorStat(t, "LOADING")
+	retried := rec.Count(policy.RetryScheduled, "get", retryable.BusyLoading)
 	t.Logf("DEBUG RELOAD took %v; %d GETs succeeded, %d failed, slowest %v; server: GET calls +%d, rejected +%d, errorstat_LOADING %d; events: %s",
-		loading.Round(time.Millisecond), ok, len(errs), slowest.Round(time.Millisecond),
-		after.calls-before.calls, after.rejected-before.rejected, loadingErrs, rec.summary())
-	for _, err := range errs {
-		t.Errorf("GET failed: %v", err)
+		loading.Round(time.Millisecond), ok, len(failed), slowest.Round(time.Millisecond),
+		after.Calls-before.Calls, after.Rejected-before.Rejected, loadingErrs, rec.Summary())
+	for _, c := range failed {
+		t.Errorf("GET failed: %v", c.Err)
 	}
 	if wrong.Load() != 0 {
 		t.Errorf("%d GETs returned a wrong value", wrong.Load())
@@ -674,10 +502,10 @@ func TestIntegrationLoading(t *testing.T) {
 	}
 	// Each LOADING reply is one rejected attempt that the engine retried;
 	// each success ran exactly once.
-	if got := after.rejected - before.rejected; got != int64(retried) || got != loadingErrs {
+	if got := after.Rejected - before.Rejected; got != int64(retried) || got != loadingErrs {
 		t.Errorf("the server rejected %d GETs (errorstat_LOADING %d); the engine retried %d", got, loadingErrs, retried)
 	}
-	if got := after.calls - before.calls; got != int64(ok) {
+	if got := after.Calls - before.Calls; got != int64(ok) {
 		t.Errorf("the server ran GET %d times for %d successful GETs", got, ok)
 	}
 }
@@ -689,8 +517,8 @@ func TestIntegrationReadOnly(t *testing.T) {
 	t.Parallel()
 	master := redistest.Start(t)
 	replica := redistest.StartReplica(t, master)
-	var rec itRecorder
-	c := itClient(t, itOptions(replica.Addr()), itPolicy(t, rec.observe(),
+	var rec policytest.Recorder
+	c := itClient(t, itOptions(replica.Addr()), itPolicy(t, policy.Observe(rec.Observe),
 		policy.Backoff(backoff.NewExponential(10*time.Millisecond, 50*time.Millisecond, 2))))
 	ctx := context.Background()
 	if err := c.Ping(ctx).Err(); err != nil {
@@ -733,29 +561,29 @@ func TestIntegrationReadOnly(t *testing.T) {
 	}
 	t.Cleanup(wg.Wait)
 	// Promote once every worker's first write has been refused a few times.
-	redistest.WaitFor(t, 5*time.Second, func() bool { return itErrorStat(t, replica, "READONLY") >= 3*workers })
+	redistest.WaitFor(t, 5*time.Second, func() bool { return replica.ErrorStat(t, "READONLY") >= 3*workers })
 	replica.Promote(t)
 	wg.Wait()
 
-	ro := itErrorStat(t, replica, "READONLY")
-	incr := itCommandStat(t, replica, "incr")
+	ro := replica.ErrorStat(t, "READONLY")
+	incr := replica.CommandStat(t, "incr")
 	ctr, _ := replica.Do(t, "GET", "ro:ctr").(string)
 	t.Logf("errorstat_READONLY %d; INCR calls %d rejected %d; counter %s after %d successful INCRs; events: %s",
-		ro, incr.calls, incr.rejected, ctr, incrs.Load(), rec.summary())
+		ro, incr.Calls, incr.Rejected, ctr, incrs.Load(), rec.Summary())
 	for _, err := range errs {
 		t.Error(err)
 	}
-	if rec.retries("set", retryable.ReadOnly) == 0 || rec.retries("incr", retryable.ReadOnly) == 0 {
+	if rec.Count(policy.RetryScheduled, "set", retryable.ReadOnly) == 0 || rec.Count(policy.RetryScheduled, "incr", retryable.ReadOnly) == 0 {
 		t.Fatal("SET and INCR did not both meet READONLY: the failover was not exercised")
 	}
-	if want := strconv.FormatInt(incrs.Load(), 10); ctr != want || incr.calls != incrs.Load() {
-		t.Errorf("counter %q, server ran INCR %d times; want %s each (one increment per successful INCR)", ctr, incr.calls, want)
+	if want := strconv.FormatInt(incrs.Load(), 10); ctr != want || incr.Calls != incrs.Load() {
+		t.Errorf("counter %q, server ran INCR %d times; want %s each (one increment per successful INCR)", ctr, incr.Calls, want)
 	}
-	if int64(rec.retries("incr", retryable.ReadOnly)) != incr.rejected {
-		t.Errorf("the server refused %d INCRs; the engine retried %d", incr.rejected, rec.retries("incr", retryable.ReadOnly))
+	if int64(rec.Count(policy.RetryScheduled, "incr", retryable.ReadOnly)) != incr.Rejected {
+		t.Errorf("the server refused %d INCRs; the engine retried %d", incr.Rejected, rec.Count(policy.RetryScheduled, "incr", retryable.ReadOnly))
 	}
-	if int64(rec.retries("", retryable.ReadOnly)) != ro {
-		t.Errorf("the server refused %d writes with READONLY; the engine retried %d", ro, rec.retries("", retryable.ReadOnly))
+	if int64(rec.Count(policy.RetryScheduled, "", retryable.ReadOnly)) != ro {
+		t.Errorf("the server refused %d writes with READONLY; the engine retried %d", ro, rec.Count(policy.RetryScheduled, "", retryable.ReadOnly))
 	}
 	for w := range workers {
 		for i := range rounds {
@@ -772,14 +600,14 @@ func TestIntegrationReadOnly(t *testing.T) {
 func TestIntegrationBusyScript(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t, "busy-reply-threshold 100")
-	var rec itRecorder
-	c := itClient(t, itOptions(s.Addr()), itPolicy(t, rec.observe(),
+	var rec policytest.Recorder
+	c := itClient(t, itOptions(s.Addr()), itPolicy(t, policy.Observe(rec.Observe),
 		policy.Backoff(backoff.NewExponential(50*time.Millisecond, 400*time.Millisecond, 2))))
 	ctx := context.Background()
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatalf("SET: %v", err)
 	}
-	before := itCommandStat(t, s, "get")
+	before := s.CommandStat(t, "get")
 
 	const busyLoop = `local s = redis.call('TIME')
 local t0 = s[1] * 1000000 + s[2]
@@ -820,12 +648,12 @@ return 1`
 		t.Fatalf("the busy script failed: %v", err)
 	}
 
-	busy := itErrorStat(t, s, "BUSY")
-	after := itCommandStat(t, s, "get")
-	retried := rec.retries("get", retryable.Busy)
+	busy := s.ErrorStat(t, "BUSY")
+	after := s.CommandStat(t, "get")
+	retried := rec.Count(policy.RetryScheduled, "get", retryable.Busy)
 	slices.Sort(ended)
 	t.Logf("errorstat_BUSY %d; GET calls +%d rejected +%d; first GET returned %v after the script started; events: %s",
-		busy, after.calls-before.calls, after.rejected-before.rejected, ended[0].Round(time.Millisecond), rec.summary())
+		busy, after.Calls-before.Calls, after.Rejected-before.Rejected, ended[0].Round(time.Millisecond), rec.Summary())
 	for _, err := range errs {
 		t.Error(err)
 	}
@@ -835,10 +663,10 @@ return 1`
 	if ended[0] < 1500*time.Millisecond {
 		t.Errorf("a GET returned %v after the script started, before the script ended", ended[0])
 	}
-	if got := after.rejected - before.rejected; got != int64(retried) {
+	if got := after.Rejected - before.Rejected; got != int64(retried) {
 		t.Errorf("the server rejected %d GETs with BUSY; the engine retried %d", got, retried)
 	}
-	if got := after.calls - before.calls; got != workers*calls {
+	if got := after.Calls - before.Calls; got != workers*calls {
 		t.Errorf("the server ran GET %d times; want %d, once per call", got, workers*calls)
 	}
 }
@@ -849,8 +677,8 @@ return 1`
 func TestIntegrationResponseErrorsNotRetried(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t)
-	var rec itRecorder
-	c := itClient(t, itOptions(s.Addr()), itPolicy(t, rec.observe(),
+	var rec policytest.Recorder
+	c := itClient(t, itOptions(s.Addr()), itPolicy(t, policy.Observe(rec.Observe),
 		policy.RetryIf(func(policy.Failure) bool { return true })))
 	ctx := context.Background()
 	if err := c.Set(ctx, "str", "text", 0).Err(); err != nil {
@@ -879,12 +707,12 @@ func TestIntegrationResponseErrorsNotRetried(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var before itCmdStat
+			var before redistest.CommandStat
 			if tt.cmd != "" {
-				before = itCommandStat(t, s, tt.cmd)
+				before = s.CommandStat(t, tt.cmd)
 			}
-			errsBefore := itErrorStat(t, s, tt.errCode)
-			eventsBefore := len(rec.all())
+			errsBefore := s.ErrorStat(t, tt.errCode)
+			eventsBefore := len(rec.Events())
 			err := tt.call()
 			if err == nil {
 				t.Fatal("the command succeeded")
@@ -893,16 +721,16 @@ func TestIntegrationResponseErrorsNotRetried(t *testing.T) {
 				t.Errorf("error %v has class %v; want Response", err, cl)
 			}
 			if tt.cmd != "" {
-				after := itCommandStat(t, s, tt.cmd)
-				if got := after.calls + after.rejected - before.calls - before.rejected; got != 1 {
+				after := s.CommandStat(t, tt.cmd)
+				if got := after.Reached() - before.Reached(); got != 1 {
 					t.Errorf("%s reached the server %d times (calls %d->%d, rejected %d->%d); want 1",
-						tt.cmd, got, before.calls, after.calls, before.rejected, after.rejected)
+						tt.cmd, got, before.Calls, after.Calls, before.Rejected, after.Rejected)
 				}
 			}
-			if got := itErrorStat(t, s, tt.errCode) - errsBefore; got != 1 {
+			if got := s.ErrorStat(t, tt.errCode) - errsBefore; got != 1 {
 				t.Errorf("errorstat_%s grew by %d; want 1", tt.errCode, got)
 			}
-			for _, e := range rec.all()[eventsBefore:] {
+			for _, e := range rec.Events()[eventsBefore:] {
 				if e.Kind == policy.RetryScheduled {
 					t.Errorf("a retry was scheduled for %s (%v)", e.Command, e.Err)
 				}
@@ -919,13 +747,13 @@ func TestIntegrationResponseErrorsNotRetried(t *testing.T) {
 func TestIntegrationClusterFailover(t *testing.T) {
 	t.Parallel()
 	cl := redistest.StartCluster(t, 3, 1)
-	var rec itRecorder
+	var rec policytest.Recorder
 	const maxElapsed = 8 * time.Second
-	p := itPolicy(t, rec.observe(), policy.MaxElapsed(maxElapsed),
+	p := itPolicy(t, policy.Observe(rec.Observe), policy.MaxElapsed(maxElapsed),
 		policy.Backoff(backoff.NewExponential(20*time.Millisecond, 200*time.Millisecond, 2)))
 	// Runs after the client is closed: the pool of the killed master
 	// redials in the background until it notices.
-	t.Cleanup(itAwaitRedialers)
+	t.Cleanup(func() { redistest.AwaitRedialers(2 * time.Second) })
 	c, err := hooks.NewClusterClient(&redis.ClusterOptions{
 		Addrs:        cl.Addrs(),
 		DialTimeout:  500 * time.Millisecond,
@@ -953,7 +781,7 @@ func TestIntegrationClusterFailover(t *testing.T) {
 		if err := c.Set(ctx, a, "1", 0).Err(); err != nil {
 			t.Fatalf("SET: %v", err)
 		}
-		before := itErrorStat(t, src, "TRYAGAIN")
+		before := src.ErrorStat(t, "TRYAGAIN")
 		src.Do(t, "CLUSTER", "SETSLOT", slot, "MIGRATING", dstID)
 		stable := false
 		defer func() {
@@ -970,7 +798,7 @@ func TestIntegrationClusterFailover(t *testing.T) {
 		}()
 		// One key is here, the other is not: the source answers TRYAGAIN
 		// until the slot is stable again.
-		redistest.WaitFor(t, 5*time.Second, func() bool { return itErrorStat(t, src, "TRYAGAIN")-before >= 3 })
+		redistest.WaitFor(t, 5*time.Second, func() bool { return src.ErrorStat(t, "TRYAGAIN")-before >= 3 })
 		src.Do(t, "CLUSTER", "SETSLOT", slot, "STABLE")
 		stable = true
 		if err := <-done; err != nil {
@@ -979,8 +807,8 @@ func TestIntegrationClusterFailover(t *testing.T) {
 		if len(vals) != 2 || vals[0] != "1" || vals[1] != nil {
 			t.Errorf("MGET = %v; want [1 <nil>]", vals)
 		}
-		tryagain := itErrorStat(t, src, "TRYAGAIN") - before
-		retried := rec.retries("mget", retryable.ClusterDown)
+		tryagain := src.ErrorStat(t, "TRYAGAIN") - before
+		retried := rec.Count(policy.RetryScheduled, "mget", retryable.ClusterDown)
 		t.Logf("errorstat_TRYAGAIN +%d on the source; the engine retried MGET %d times", tryagain, retried)
 		// Each policy attempt reaches the server once: go-redis's own
 		// cluster loop must not multiply them.
@@ -1007,63 +835,54 @@ func TestIntegrationClusterFailover(t *testing.T) {
 			}
 		}
 		const workers = 3
-		out := newItOutcomes(workers)
 		seq := make([]int, workers)
 		var wrong atomic.Int64
-		stop := itStream(t, workers, func(w int) {
+		ld := policytest.StartLoad(t, workers, 5*time.Millisecond, func(w int) error {
 			seq[w]++
 			key := fmt.Sprintf("%sw%d:%d", tag, w, seq[w])
 			if w == 2 {
 				key = fmt.Sprintf("%sw%d:%d", survivor, w, seq[w])
 			}
-			start := time.Now()
-			err := c.Set(ctx, key, "v", 0).Err()
-			if err == nil {
-				var v string
-				v, err = c.Get(ctx, key).Result()
-				if err == nil && v != "v" {
-					wrong.Add(1)
-				}
+			if err := c.Set(ctx, key, "v", 0).Err(); err != nil {
+				return err
 			}
-			out.record(w, time.Since(start), err)
-			time.Sleep(5 * time.Millisecond)
+			v, err := c.Get(ctx, key).Result()
+			if err == redis.Nil {
+				return fmt.Errorf("GET %s after its SET: %v", key, err) // a miss is a failure here
+			}
+			if err == nil && v != "v" {
+				wrong.Add(1)
+			}
+			return err
 		})
-		redistest.WaitFor(t, 5*time.Second, func() bool { return out.okAtLeast(3) })
+		ld.AwaitProgress(t, 5*time.Second, 3, nil)
 		victim.Kill()
 		killed := time.Now()
 		cl.WaitHealthy(t)
 		healed := time.Since(killed)
-		ok0, _, _, _ := out.snapshot()
-		redistest.WaitFor(t, maxElapsed+2*time.Second, func() bool {
-			ok, _, _, _ := out.snapshot()
-			for w := range ok {
-				if ok[w] < ok0[w]+3 {
-					return false
-				}
-			}
-			return true
-		})
-		stop()
+		ld.AwaitProgress(t, maxElapsed+2*time.Second, 3, nil)
+		calls := ld.Stop()
 
-		_, total, errs, slowest := out.snapshot()
+		failed := policytest.Failed(calls)
+		total, slowest := len(calls)-len(failed), policytest.Quantile(policytest.Latencies(calls), 1)
 		var clusterDown int64
 		for _, n := range cl.Nodes() {
 			if n != victim {
-				clusterDown += itErrorStat(t, n, "CLUSTERDOWN")
+				clusterDown += n.ErrorStat(t, "CLUSTERDOWN")
 			}
 		}
 		t.Logf("master killed, cluster healthy after %v; %d rounds succeeded, %d failed, slowest %v; errorstat_CLUSTERDOWN on the survivors %d; events: %s",
-			healed.Round(time.Millisecond), total, len(errs), slowest.Round(time.Millisecond), clusterDown, rec.summary())
-		for _, err := range errs {
-			t.Errorf("a call failed: %v (class %v)", err, retryable.Classify(err))
+			healed.Round(time.Millisecond), total, len(failed), slowest.Round(time.Millisecond), clusterDown, rec.Summary())
+		for _, c := range failed {
+			t.Errorf("a call failed: %v (class %v)", c.Err, c.Class)
 		}
 		if wrong.Load() != 0 {
 			t.Errorf("%d GETs returned a wrong value", wrong.Load())
 		}
-		if rec.retries("", retryable.Connection, retryable.ClusterDown) == 0 {
+		if rec.Count(policy.RetryScheduled, "", retryable.Connection, retryable.ClusterDown) == 0 {
 			t.Error("no command was retried: the failover was not exercised")
 		}
-		for _, e := range rec.all() {
+		for _, e := range rec.Events() {
 			if e.Kind == policy.RetryScheduled && !e.Class.Is(retryable.Connection) && e.Class != retryable.ClusterDown {
 				t.Errorf("retry for an unexpected class %v: %v", e.Class, e.Err)
 			}
@@ -1074,7 +893,7 @@ func TestIntegrationClusterFailover(t *testing.T) {
 		if clusterDown == 0 {
 			t.Error("no command met CLUSTERDOWN while the slots had no master")
 		}
-		if retried := rec.retries("set", retryable.ClusterDown) + rec.retries("get", retryable.ClusterDown); int64(retried) != clusterDown {
+		if retried := rec.Count(policy.RetryScheduled, "set", retryable.ClusterDown) + rec.Count(policy.RetryScheduled, "get", retryable.ClusterDown); int64(retried) != clusterDown {
 			t.Errorf("the survivors answered CLUSTERDOWN %d times; the engine retried %d", clusterDown, retried)
 		}
 		if slowest > maxElapsed+2*time.Second {
