@@ -1,0 +1,78 @@
+package hooks_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/go-retryable/retryable"
+	"github.com/go-retryable/retryable/backoff"
+	"github.com/go-retryable/retryable/breaker"
+	"github.com/go-retryable/retryable/hooks"
+	"github.com/go-retryable/retryable/policy"
+)
+
+// Helpers shared by the real-Redis tests of this package. The servers,
+// the load generator and the event recorder come from redistest and
+// policytest; what is here builds this package's clients and policies.
+//
+// The retry tests (retry_*_integration_test.go) run the retry loop
+// against real redis-server processes with the breaker off, so that what
+// they see is the loop alone. Wherever the server can count, the tests
+// assert with its own counters (INFO commandstats and errorstats, or
+// values in Redis) rather than with what the client believes happened.
+
+// itPolicy returns a breaker-less policy that retries every recoverable
+// class with generous limits (200 attempts, 8 s, exponential backoff from
+// 10 ms to 200 ms), changed by opts.
+func itPolicy(t testing.TB, opts ...policy.Option) policy.Policy {
+	t.Helper()
+	base := []policy.Option{
+		policy.RetryOn(retryable.Connection, retryable.ReadOnly, retryable.ClusterDown, retryable.Busy, retryable.Capacity),
+		policy.MaxAttempts(200),
+		policy.MaxElapsed(8 * time.Second),
+		policy.Backoff(backoff.NewExponential(10*time.Millisecond, 200*time.Millisecond, 2)),
+		policy.NoBreaker(),
+	}
+	p, err := policy.New(append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("policy.New: %v", err)
+	}
+	if p.Breakers() != nil {
+		t.Fatal("itPolicy: the policy has breakers; these tests isolate the retry loop")
+	}
+	return p
+}
+
+// itOptions are client options with short timeouts, so that a dead server
+// costs milliseconds rather than go-redis's default seconds.
+func itOptions(addr string) *redis.Options {
+	return &redis.Options{
+		Addr:         addr,
+		DialTimeout:  time.Second,
+		ReadTimeout:  time.Second,
+		WriteTimeout: time.Second,
+	}
+}
+
+// itClient returns hooks.NewClient(opt, p), closed at t's cleanup.
+func itClient(t testing.TB, opt *redis.Options, p policy.Policy) *redis.Client {
+	t.Helper()
+	c, err := hooks.NewClient(opt, p)
+	if err != nil {
+		t.Fatalf("hooks.NewClient: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// itRefusal reports whether err is one of this library's own errors, which
+// a breaker-less, budget-less policy must never return.
+func itRefusal(err error) bool {
+	if _, ok := errors.AsType[*breaker.OpenError](err); ok {
+		return true
+	}
+	return errors.Is(err, breaker.ErrThrottled)
+}
