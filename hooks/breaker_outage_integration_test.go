@@ -141,85 +141,94 @@ func testOutage(t *testing.T, name string, viaProxy bool) {
 	endAt := time.Now()
 
 	// Calls that ended before the kill all succeeded.
-	var before []policytest.Call
-	for _, c := range calls {
-		if c.End().Before(killAt) {
-			before = append(before, c)
+	t.Run("before the outage", func(t *testing.T) {
+		var before []policytest.Call
+		for _, c := range calls {
+			if c.End().Before(killAt) {
+				before = append(before, c)
+			}
 		}
-	}
-	if n := len(before) - policytest.CountClasses(before)[retryable.OK]; n != 0 || len(before) == 0 {
-		t.Errorf("before the outage: %d calls, %d failed (%v); want all to succeed", len(before), n, policytest.DistinctErrors(before, 3))
-	}
+		if n := len(before) - policytest.CountClasses(before)[retryable.OK]; n != 0 || len(before) == 0 {
+			t.Errorf("before the outage: %d calls, %d failed (%v); want all to succeed", len(before), n, policytest.DistinctErrors(before, 3))
+		}
+	})
 
 	// While open: CircuitOpen, fast.
-	during := policytest.Between(calls, open.At, restartAt)
-	failed := policytest.Failed(during)
-	classes := policytest.CountClasses(failed)
-	p50, p99 := policytest.Quantile(policytest.Latencies(failed), 0.5), policytest.Quantile(policytest.Latencies(failed), 0.99)
-	window := restartAt.Sub(graceAt)
-	dialsInWindow := restartDials - graceDials
-	halfOpens := policytest.CountChanges(policytest.ChangesBetween(log.Changes(addr), graceAt, restartAt), breaker.Open, breaker.HalfOpen)
-	t.Logf("outage (%s): breaker opened %v after the kill (%d dials by then); %v open..restart: %d calls, %d failed [%s], failed-call latency p50 %v p99 %v",
-		name,
-		open.At.Sub(killAt).Round(time.Millisecond), open.Dials, restartAt.Sub(open.At).Round(time.Millisecond),
-		len(during), len(failed), policytest.ClassSummary(classes), p50, p99)
-	t.Logf("outage: dials to the dead node in the last %v of it: %d (%d half-open periods); all dials open..restart: %d; calls in that window: %d",
-		window.Round(time.Millisecond), dialsInWindow, halfOpens, restartDials-open.Dials, len(policytest.Between(calls, graceAt, restartAt)))
-	if len(failed) == 0 || len(failed) != len(during) {
-		t.Errorf("open..restart: %d calls, %d failed; want every call to fail", len(during), len(failed))
-	}
-	if co := classes[retryable.CircuitOpen]; co*10 < len(failed)*9 {
-		t.Errorf("open..restart: %d of %d failed calls are CircuitOpen [%s]; want at least 90%%", co, len(failed), policytest.ClassSummary(classes))
-	}
-	if p50 >= time.Millisecond {
-		t.Errorf("open..restart: failed-call latency p50 %v (p99 %v); want under 1ms", p50, p99)
-	}
-	// Each half-open period lets probes through, each of which may dial
-	// once per attempt; go-redis's pool may probe a refused port once a
-	// second by itself.
-	periods := int64(window/openTimeout) + 1
-	maxDials := periods*probes*attempts + int64(window/time.Second) + 1 + 3
-	if dialsInWindow > maxDials {
-		t.Errorf("dead node got %d dials in %v; want at most %d (probe level, not one per call)", dialsInWindow, window, maxDials)
-	}
-	if int64(halfOpens) > periods+1 {
-		t.Errorf("%d open->half-open transitions in %v with OpenTimeout %v; want at most %d", halfOpens, window, openTimeout, periods+1)
-	}
-	if halfOpens < 2 {
-		t.Errorf("%d open->half-open transitions in %v with OpenTimeout %v; want the breaker to probe repeatedly", halfOpens, window, openTimeout)
-	}
+	t.Run("while open", func(t *testing.T) {
+		during := policytest.Between(calls, open.At, restartAt)
+		failed := policytest.Failed(during)
+		classes := policytest.CountClasses(failed)
+		p50, p99 := policytest.Quantile(policytest.Latencies(failed), 0.5), policytest.Quantile(policytest.Latencies(failed), 0.99)
+		window := restartAt.Sub(graceAt)
+		dialsInWindow := restartDials - graceDials
+		halfOpens := policytest.CountChanges(policytest.ChangesBetween(log.Changes(addr), graceAt, restartAt), breaker.Open, breaker.HalfOpen)
+		t.Logf("outage (%s): breaker opened %v after the kill (%d dials by then); %v open..restart: %d calls, %d failed [%s], failed-call latency p50 %v p99 %v",
+			name,
+			open.At.Sub(killAt).Round(time.Millisecond), open.Dials, restartAt.Sub(open.At).Round(time.Millisecond),
+			len(during), len(failed), policytest.ClassSummary(classes), p50, p99)
+		t.Logf("outage: dials to the dead node in the last %v of it: %d (%d half-open periods); all dials open..restart: %d; calls in that window: %d",
+			window.Round(time.Millisecond), dialsInWindow, halfOpens, restartDials-open.Dials, len(policytest.Between(calls, graceAt, restartAt)))
+		if len(failed) == 0 || len(failed) != len(during) {
+			t.Errorf("open..restart: %d calls, %d failed; want every call to fail", len(during), len(failed))
+		}
+		if co := classes[retryable.CircuitOpen]; co*10 < len(failed)*9 {
+			t.Errorf("open..restart: %d of %d failed calls are CircuitOpen [%s]; want at least 90%%", co, len(failed), policytest.ClassSummary(classes))
+		}
+		if p50 >= time.Millisecond {
+			t.Errorf("open..restart: failed-call latency p50 %v (p99 %v); want under 1ms", p50, p99)
+		}
+		// Each half-open period lets probes through, each of which may dial
+		// once per attempt; go-redis's pool may probe a refused port once a
+		// second by itself.
+		periods := int64(window/openTimeout) + 1
+		maxDials := periods*probes*attempts + int64(window/time.Second) + 1 + 3
+		if dialsInWindow > maxDials {
+			t.Errorf("dead node got %d dials in %v; want at most %d (probe level, not one per call)", dialsInWindow, window, maxDials)
+		}
+		if int64(halfOpens) > periods+1 {
+			t.Errorf("%d open->half-open transitions in %v with OpenTimeout %v; want at most %d", halfOpens, window, openTimeout, periods+1)
+		}
+		if halfOpens < 2 {
+			t.Errorf("%d open->half-open transitions in %v with OpenTimeout %v; want the breaker to probe repeatedly", halfOpens, window, openTimeout)
+		}
+	})
 
 	// After the restart: closed on its own, every call succeeds again.
-	after := policytest.Between(calls, closed.At, endAt)
-	t.Logf("recovery: restart took %v, breaker closed %v after it; %d calls after closing: [%s]",
-		upAt.Sub(restartAt).Round(time.Millisecond), closed.At.Sub(upAt).Round(time.Millisecond), len(after), policytest.ClassSummary(policytest.CountClasses(after)))
-	if len(after) == 0 || policytest.CountClasses(after)[retryable.OK] != len(after) {
-		t.Errorf("after the breaker closed: %d calls, %d OK (%v); want every call to succeed", len(after),
-			policytest.CountClasses(after)[retryable.OK], policytest.DistinctErrors(after, 3))
-	}
-	if d := closed.At.Sub(upAt); d > 3*time.Second {
-		t.Errorf("breaker closed %v after the node was back; want within 3s", d)
-	}
-	if st := p.Breakers().Get(addr).State(); st != breaker.Closed {
-		t.Errorf("breaker state at the end: %v; want closed", st)
-	}
+	t.Run("after the restart", func(t *testing.T) {
+		after := policytest.Between(calls, closed.At, endAt)
+		t.Logf("recovery: restart took %v, breaker closed %v after it; %d calls after closing: [%s]",
+			upAt.Sub(restartAt).Round(time.Millisecond), closed.At.Sub(upAt).Round(time.Millisecond), len(after), policytest.ClassSummary(policytest.CountClasses(after)))
+		if len(after) == 0 || policytest.CountClasses(after)[retryable.OK] != len(after) {
+			t.Errorf("after the breaker closed: %d calls, %d OK (%v); want every call to succeed", len(after),
+				policytest.CountClasses(after)[retryable.OK], policytest.DistinctErrors(after, 3))
+		}
+		if d := closed.At.Sub(upAt); d > 3*time.Second {
+			t.Errorf("breaker closed %v after the node was back; want within 3s", d)
+		}
+		if st := p.Breakers().Get(addr).State(); st != breaker.Closed {
+			t.Errorf("breaker state at the end: %v; want closed", st)
+		}
+	})
 
-	changes := log.Changes(addr)
-	if err := policytest.CheckChain(changes); err != nil {
-		t.Error(err)
-	}
-	if n := policytest.CountChanges(changes, breaker.Closed, breaker.Open); n != 1 {
-		t.Errorf("closed->open reported %d times; want once: %v", n, changes)
-	}
-	if n := policytest.CountChanges(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
-		t.Errorf("half-open->closed reported %d times; want once: %v", n, changes)
-	}
-	if a, b := policytest.CountChanges(changes, breaker.Open, breaker.HalfOpen), policytest.CountChanges(changes, breaker.HalfOpen, breaker.Open); a != b+1 {
-		t.Errorf("open->half-open %d times, half-open->open %d times; want one more of the first: %v", a, b, changes)
-	}
-	if got := obs.Changes(addr); !policytest.SameChanges(got, changes) {
-		t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, changes)
-	}
+	// Every transition was reported once, to both callbacks.
+	t.Run("transitions", func(t *testing.T) {
+		changes := log.Changes(addr)
+		if err := policytest.CheckChain(changes); err != nil {
+			t.Error(err)
+		}
+		if n := policytest.CountChanges(changes, breaker.Closed, breaker.Open); n != 1 {
+			t.Errorf("closed->open reported %d times; want once: %v", n, changes)
+		}
+		if n := policytest.CountChanges(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
+			t.Errorf("half-open->closed reported %d times; want once: %v", n, changes)
+		}
+		if a, b := policytest.CountChanges(changes, breaker.Open, breaker.HalfOpen), policytest.CountChanges(changes, breaker.HalfOpen, breaker.Open); a != b+1 {
+			t.Errorf("open->half-open %d times, half-open->open %d times; want one more of the first: %v", a, b, changes)
+		}
+		if got := obs.Changes(addr); !policytest.SameChanges(got, changes) {
+			t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, changes)
+		}
+	})
 }
 
 // TestIntegrationMissesAndErrorRepliesKeepBreakerClosed sends thousands of

@@ -160,93 +160,99 @@ func itExercise(t *testing.T, c redis.UniversalClient, tag string, rec *policyte
 	ctx := context.Background()
 	k := func(name string) string { return "{" + tag + "}" + name }
 
-	if err := c.Set(ctx, k("a"), "1", 0).Err(); err != nil {
-		t.Fatalf("SET: %v", err)
-	}
-	if v, err := c.Get(ctx, k("a")).Result(); err != nil || v != "1" {
-		t.Errorf("GET = %q, %v; want \"1\"", v, err)
-	}
-	if err := c.Get(ctx, k("missing")).Err(); err != redis.Nil {
-		t.Errorf("GET of a missing key: %v; want err == redis.Nil", err)
-	}
+	step(t, "commands", func(t *testing.T) {
+		if err := c.Set(ctx, k("a"), "1", 0).Err(); err != nil {
+			t.Fatalf("SET: %v", err)
+		}
+		if v, err := c.Get(ctx, k("a")).Result(); err != nil || v != "1" {
+			t.Errorf("GET = %q, %v; want \"1\"", v, err)
+		}
+		if err := c.Get(ctx, k("missing")).Err(); err != redis.Nil {
+			t.Errorf("GET of a missing key: %v; want err == redis.Nil", err)
+		}
 
-	var get *redis.StringCmd
-	var incr *redis.IntCmd
-	if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, k("b"), "2", 0)
-		get = p.Get(ctx, k("b"))
-		incr = p.Incr(ctx, k("n"))
-		return nil
-	}); err != nil || get.Val() != "2" || incr.Val() != 1 {
-		t.Errorf("pipeline: %v, GET %q, INCR %d; want nil, \"2\", 1", err, get.Val(), incr.Val())
-	}
-	if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Get(ctx, k("missing"))
-		return nil
-	}); err != redis.Nil {
-		t.Errorf("pipeline with a miss: %v; want err == redis.Nil", err)
-	}
-	if _, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		incr = p.Incr(ctx, k("n"))
-		get = p.Get(ctx, k("a"))
-		return nil
-	}); err != nil || incr.Val() != 2 || get.Val() != "1" {
-		t.Errorf("transaction: %v, INCR %d, GET %q; want nil, 2, \"1\"", err, incr.Val(), get.Val())
-	}
+		var get *redis.StringCmd
+		var incr *redis.IntCmd
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, k("b"), "2", 0)
+			get = p.Get(ctx, k("b"))
+			incr = p.Incr(ctx, k("n"))
+			return nil
+		}); err != nil || get.Val() != "2" || incr.Val() != 1 {
+			t.Errorf("pipeline: %v, GET %q, INCR %d; want nil, \"2\", 1", err, get.Val(), incr.Val())
+		}
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Get(ctx, k("missing"))
+			return nil
+		}); err != redis.Nil {
+			t.Errorf("pipeline with a miss: %v; want err == redis.Nil", err)
+		}
+		if _, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			incr = p.Incr(ctx, k("n"))
+			get = p.Get(ctx, k("a"))
+			return nil
+		}); err != nil || incr.Val() != 2 || get.Val() != "1" {
+			t.Errorf("transaction: %v, INCR %d, GET %q; want nil, 2, \"1\"", err, incr.Val(), get.Val())
+		}
+	})
 
 	// WATCH: another connection changes the key between WATCH and EXEC.
-	err := c.Watch(ctx, func(tx *redis.Tx) error {
-		if err := tx.Get(ctx, k("a")).Err(); err != nil {
+	step(t, "WATCH", func(t *testing.T) {
+		err := c.Watch(ctx, func(tx *redis.Tx) error {
+			if err := tx.Get(ctx, k("a")).Err(); err != nil {
+				return err
+			}
+			if err := c.Set(ctx, k("a"), "theirs", 0).Err(); err != nil {
+				return err
+			}
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, k("a"), "mine", 0)
+				return nil
+			})
 			return err
+		}, k("a"))
+		if err != redis.TxFailedErr {
+			t.Errorf("WATCH conflict: %v; want err == redis.TxFailedErr", err)
 		}
-		if err := c.Set(ctx, k("a"), "theirs", 0).Err(); err != nil {
+		if v, err := c.Get(ctx, k("a")).Result(); err != nil || v != "theirs" {
+			t.Errorf("after the WATCH conflict GET = %q, %v; want \"theirs\"", v, err)
+		}
+		if err := c.Watch(ctx, func(tx *redis.Tx) error {
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, k("a"), "mine", 0)
+				return nil
+			})
 			return err
+		}, k("a")); err != nil {
+			t.Errorf("WATCH without conflict: %v", err)
 		}
-		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, k("a"), "mine", 0)
-			return nil
-		})
-		return err
-	}, k("a"))
-	if err != redis.TxFailedErr {
-		t.Errorf("WATCH conflict: %v; want err == redis.TxFailedErr", err)
-	}
-	if v, err := c.Get(ctx, k("a")).Result(); err != nil || v != "theirs" {
-		t.Errorf("after the WATCH conflict GET = %q, %v; want \"theirs\"", v, err)
-	}
-	if err := c.Watch(ctx, func(tx *redis.Tx) error {
-		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, k("a"), "mine", 0)
-			return nil
-		})
-		return err
-	}, k("a")); err != nil {
-		t.Errorf("WATCH without conflict: %v", err)
-	}
+	})
 
 	// The policy runs: a GET to a paused server times out after the
 	// policy's 100 ms attempt timeout, is retried and succeeds once the
 	// pause is over.
-	before := rec.Count(policy.RetryScheduled, "get", retryable.Timeout)
-	for _, s := range servers(k("a")) {
-		s.Do(t, "CLIENT", "PAUSE", 400, "ALL")
-	}
-	start := time.Now()
-	v, err := c.Get(ctx, k("a")).Result()
-	took := time.Since(start)
-	if err != nil || v != "mine" {
-		t.Errorf("GET during a 400 ms pause = %q, %v (after %v); want \"mine\"", v, err, took)
-	}
-	retried := rec.Count(policy.RetryScheduled, "get", retryable.Timeout) - before
-	t.Logf("GET during a 400 ms pause took %v, %d retries after a timeout; events: %s", took.Round(time.Millisecond), retried, rec.Summary())
-	if retried == 0 {
-		t.Error("the GET was not retried after a timeout: the policy did not run (or go-redis gave up first)")
-	}
-	for _, e := range rec.Events() {
-		if e.Kind != policy.RetryScheduled || e.Command != "get" {
-			t.Errorf("unexpected event %v %s %v: %v", e.Kind, e.Command, e.Class, e.Err)
+	step(t, "policy", func(t *testing.T) {
+		before := rec.Count(policy.RetryScheduled, "get", retryable.Timeout)
+		for _, s := range servers(k("a")) {
+			s.Do(t, "CLIENT", "PAUSE", 400, "ALL")
 		}
-	}
+		start := time.Now()
+		v, err := c.Get(ctx, k("a")).Result()
+		took := time.Since(start)
+		if err != nil || v != "mine" {
+			t.Errorf("GET during a 400 ms pause = %q, %v (after %v); want \"mine\"", v, err, took)
+		}
+		retried := rec.Count(policy.RetryScheduled, "get", retryable.Timeout) - before
+		t.Logf("GET during a 400 ms pause took %v, %d retries after a timeout; events: %s", took.Round(time.Millisecond), retried, rec.Summary())
+		if retried == 0 {
+			t.Error("the GET was not retried after a timeout: the policy did not run (or go-redis gave up first)")
+		}
+		for _, e := range rec.Events() {
+			if e.Kind != policy.RetryScheduled || e.Command != "get" {
+				t.Errorf("unexpected event %v %s %v: %v", e.Kind, e.Command, e.Class, e.Err)
+			}
+		}
+	})
 }
 
 // itHandshakeSpy is a hook added after the policy's, so it sits inside
@@ -330,14 +336,18 @@ func TestIntegrationHandshakeNotRetried(t *testing.T) {
 		return err
 	})
 	ld.AwaitProgress(t, 10*time.Second, 3, nil)
-	s.Kill()
-	time.Sleep(500 * time.Millisecond)
-	s.Restart(t)
-	ld.AwaitProgress(t, 10*time.Second, 3, nil)
-	s.Freeze()
-	time.Sleep(time.Second)
-	s.Thaw()
-	ld.AwaitProgress(t, 10*time.Second, 3, nil)
+	step(t, "restart", func(t *testing.T) {
+		s.Kill()
+		time.Sleep(500 * time.Millisecond)
+		s.Restart(t)
+		ld.AwaitProgress(t, 10*time.Second, 3, nil)
+	})
+	step(t, "freeze", func(t *testing.T) {
+		s.Freeze()
+		time.Sleep(time.Second)
+		s.Thaw()
+		ld.AwaitProgress(t, 10*time.Second, 3, nil)
+	})
 	calls := ld.Stop()
 
 	errs := policytest.Failed(calls)

@@ -76,3 +76,23 @@ func itRefusal(err error) bool {
 	}
 	return errors.Is(err, breaker.ErrThrottled)
 }
+
+// step runs fn as the subtest name of a test made of phases, each of which
+// builds on the state the one before left. When fn ends the subtest early
+// (t.Fatal, t.Skip), the test ends there too, as it would have without
+// subtests; when fn only reports errors, the next phase runs.
+func step(t *testing.T, name string, fn func(t *testing.T)) {
+	t.Helper()
+	finished := false
+	passed := t.Run(name, func(t *testing.T) {
+		fn(t)
+		finished = true
+	})
+	switch {
+	case finished:
+	case passed:
+		t.SkipNow()
+	default:
+		t.FailNow()
+	}
+}
