@@ -13,7 +13,6 @@ import (
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/backoff"
 	"github.com/go-retryable/retryable/breaker"
-	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
 	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
@@ -69,16 +68,12 @@ func TestIntegrationClusterFrozenMaster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := hooks.NewClusterClient(&redis.ClusterOptions{
+	c := itCluster(t, &redis.ClusterOptions{
 		Addrs:        cl.Addrs(),
 		DialTimeout:  readTimeout,
 		ReadTimeout:  readTimeout,
 		WriteTimeout: readTimeout,
 	}, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
 	ctx := context.Background()
 	for _, k := range slices.Concat(healthyKeys, frozenKeys) {
 		if err := c.Set(ctx, k, "v", 0).Err(); err != nil {
@@ -145,19 +140,7 @@ func TestIntegrationClusterFrozenMaster(t *testing.T) {
 			len(after), policytest.ClassSummary(policytest.CountClasses(after)), policytest.DistinctErrors(after, 3))
 	}
 
-	changes := log.Changes(frozen.Addr())
-	if err := policytest.CheckChain(changes); err != nil {
-		t.Error(err)
-	}
-	if n := policytest.CountChanges(changes, breaker.Closed, breaker.Open); n != 1 {
-		t.Errorf("frozen master: closed->open reported %d times; want once: %v", n, changes)
-	}
-	if n := policytest.CountChanges(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
-		t.Errorf("frozen master: half-open->closed reported %d times; want once: %v", n, changes)
-	}
-	if got := obs.Changes(frozen.Addr()); !policytest.SameChanges(got, changes) {
-		t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, changes)
-	}
+	checkOneOutage(t, log, obs, frozen.Addr())
 	for _, m := range masters[1:] {
 		if ch := log.Changes(m.Addr()); len(ch) != 0 {
 			t.Errorf("healthy master %s: breaker transitions %v; want none", m.Addr(), ch)

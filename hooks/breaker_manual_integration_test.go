@@ -12,7 +12,6 @@ import (
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/backoff"
 	"github.com/go-retryable/retryable/breaker"
-	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
 	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
@@ -42,11 +41,7 @@ func TestIntegrationManualControl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := hooks.NewClient(&redis.Options{Addr: node, DialTimeout: time.Second, ReadTimeout: time.Second}, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
+	c := itClient(t, &redis.Options{Addr: node, DialTimeout: time.Second, ReadTimeout: time.Second}, p)
 	ctx := context.Background()
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)

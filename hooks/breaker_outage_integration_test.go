@@ -16,7 +16,6 @@ import (
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/backoff"
 	"github.com/go-retryable/retryable/breaker"
-	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
 	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
@@ -101,16 +100,12 @@ func testOutage(t *testing.T, name string, viaProxy bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := hooks.NewClient(&redis.Options{
+	c := itClient(t, &redis.Options{
 		Addr:         addr,
 		DialTimeout:  500 * time.Millisecond,
 		ReadTimeout:  500 * time.Millisecond,
 		WriteTimeout: 500 * time.Millisecond,
 	}, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
 	if !viaProxy {
 		c.AddHook(&counter)
 	}
@@ -212,21 +207,9 @@ func testOutage(t *testing.T, name string, viaProxy bool) {
 
 	// Every transition was reported once, to both callbacks.
 	t.Run("transitions", func(t *testing.T) {
-		changes := log.Changes(addr)
-		if err := policytest.CheckChain(changes); err != nil {
-			t.Error(err)
-		}
-		if n := policytest.CountChanges(changes, breaker.Closed, breaker.Open); n != 1 {
-			t.Errorf("closed->open reported %d times; want once: %v", n, changes)
-		}
-		if n := policytest.CountChanges(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
-			t.Errorf("half-open->closed reported %d times; want once: %v", n, changes)
-		}
+		changes := checkOneOutage(t, log, obs, addr)
 		if a, b := policytest.CountChanges(changes, breaker.Open, breaker.HalfOpen), policytest.CountChanges(changes, breaker.HalfOpen, breaker.Open); a != b+1 {
 			t.Errorf("open->half-open %d times, half-open->open %d times; want one more of the first: %v", a, b, changes)
-		}
-		if got := obs.Changes(addr); !policytest.SameChanges(got, changes) {
-			t.Errorf("Observe saw breaker changes %v; OnStateChange saw %v", got, changes)
 		}
 	})
 }
@@ -244,20 +227,12 @@ func TestIntegrationMissesAndErrorRepliesKeepBreakerClosed(t *testing.T) {
 	}{
 		{"client", func(t *testing.T, p policy.Policy) (redis.UniversalClient, []*redistest.Server) {
 			srv := redistest.Start(t)
-			c, err := hooks.NewClient(&redis.Options{Addr: srv.Addr()}, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = c.Close() })
+			c := itClient(t, &redis.Options{Addr: srv.Addr()}, p)
 			return c, []*redistest.Server{srv}
 		}},
 		{"cluster", func(t *testing.T, p policy.Policy) (redis.UniversalClient, []*redistest.Server) {
 			cl := redistest.StartCluster(t, 3, 0)
-			c, err := hooks.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs()}, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = c.Close() })
+			c := itCluster(t, &redis.ClusterOptions{Addrs: cl.Addrs()}, p)
 			return c, cl.Masters()
 		}},
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/backoff"
 	"github.com/go-retryable/retryable/breaker"
-	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
 	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
@@ -60,16 +59,12 @@ func TestIntegrationOutageBudgetCapsRetries(t *testing.T) {
 	if p.Breakers() != nil {
 		t.Fatal("policy has a breaker; this test needs none")
 	}
-	c, err := hooks.NewClient(&redis.Options{
+	c := itClient(t, &redis.Options{
 		Addr:         px.Addr(),
 		DialTimeout:  500 * time.Millisecond,
 		ReadTimeout:  500 * time.Millisecond,
 		WriteTimeout: 500 * time.Millisecond,
 	}, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
 
 	var ownErrors atomic.Int64
 	ld := policytest.StartLoad(t, workers, pace, func(int) error {
@@ -167,11 +162,7 @@ func TestIntegrationLimiter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := hooks.NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 32}, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
+		c := itClient(t, &redis.Options{Addr: srv.Addr(), PoolSize: 32}, p)
 		return c
 	}
 	checkThrottled := func(t *testing.T, err error) {

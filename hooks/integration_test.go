@@ -11,6 +11,7 @@ import (
 	"github.com/go-retryable/retryable/backoff"
 	"github.com/go-retryable/retryable/breaker"
 	"github.com/go-retryable/retryable/hooks"
+	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
 )
 
@@ -68,6 +69,17 @@ func itClient(t testing.TB, opt *redis.Options, p policy.Policy) *redis.Client {
 	return c
 }
 
+// itCluster returns hooks.NewClusterClient(opt, p), closed at t's cleanup.
+func itCluster(t testing.TB, opt *redis.ClusterOptions, p policy.Policy) *redis.ClusterClient {
+	t.Helper()
+	c, err := hooks.NewClusterClient(opt, p)
+	if err != nil {
+		t.Fatalf("hooks.NewClusterClient: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
 // itRefusal reports whether err is one of this library's own errors, which
 // a breaker-less, budget-less policy must never return.
 func itRefusal(err error) bool {
@@ -75,6 +87,28 @@ func itRefusal(err error) bool {
 		return true
 	}
 	return errors.Is(err, breaker.ErrThrottled)
+}
+
+// checkOneOutage checks the changes of node's breaker over one outage and
+// its recovery: a chain of the changes a breaker makes by itself, opened
+// once and closed once, reported alike to OnStateChange (log) and to
+// Observe (obs). It returns the changes log saw.
+func checkOneOutage(t *testing.T, log, obs *policytest.Recorder, node string) []policytest.StateChange {
+	t.Helper()
+	changes := log.Changes(node)
+	if err := policytest.CheckChain(changes); err != nil {
+		t.Errorf("breaker of %s: %v", node, err)
+	}
+	if n := policytest.CountChanges(changes, breaker.Closed, breaker.Open); n != 1 {
+		t.Errorf("breaker of %s: closed->open reported %d times; want once: %v", node, n, changes)
+	}
+	if n := policytest.CountChanges(changes, breaker.HalfOpen, breaker.Closed); n != 1 {
+		t.Errorf("breaker of %s: half-open->closed reported %d times; want once: %v", node, n, changes)
+	}
+	if got := obs.Changes(node); !policytest.SameChanges(got, changes) {
+		t.Errorf("breaker of %s: Observe saw changes %v; OnStateChange saw %v", node, got, changes)
+	}
+	return changes
 }
 
 // step runs fn as the subtest name of a test made of phases, each of which

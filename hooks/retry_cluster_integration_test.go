@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/backoff"
-	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
 	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
@@ -35,16 +34,12 @@ func TestIntegrationClusterFailover(t *testing.T) {
 	// Runs after the client is closed: the pool of the killed master
 	// redials in the background until it notices.
 	t.Cleanup(func() { redistest.AwaitRedialers(2 * time.Second) })
-	c, err := hooks.NewClusterClient(&redis.ClusterOptions{
+	c := itCluster(t, &redis.ClusterOptions{
 		Addrs:        cl.Addrs(),
 		DialTimeout:  500 * time.Millisecond,
 		ReadTimeout:  time.Second,
 		WriteTimeout: time.Second,
 	}, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
 	ctx := context.Background()
 
 	t.Run("TRYAGAIN", func(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/backoff"
 	"github.com/go-retryable/retryable/breaker"
-	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
 	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
@@ -272,17 +271,6 @@ func TestIntegrationClusterPipelineNotResent(t *testing.T) {
 			}
 		})
 	}
-}
-
-// itCluster returns hooks.NewClusterClient(opt, p), closed at t's cleanup.
-func itCluster(t *testing.T, opt *redis.ClusterOptions, p policy.Policy) *redis.ClusterClient {
-	t.Helper()
-	c, err := hooks.NewClusterClient(opt, p)
-	if err != nil {
-		t.Fatalf("hooks.NewClusterClient: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
 }
 
 // TestIntegrationClusterWatchTimeout runs transactions through
