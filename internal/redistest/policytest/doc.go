@@ -7,6 +7,7 @@
 // calls. A [Recorder] collects a policy's events and its breakers' state
 // changes.
 //
-// It is a package of its own, not part of redistest, because it needs the
-// retryable and policy packages, whose own tests use redistest.
+// It is a package of its own, not part of redistest, because it imports
+// the retryable package, whose in-package tests import redistest: in
+// redistest it would make an import cycle.
 package policytest
