@@ -14,8 +14,8 @@ import (
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/backoff"
 	"github.com/go-retryable/retryable/breaker"
-	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
+	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
 )
 
@@ -45,25 +45,13 @@ func TestIntegrationOutageBudgetCapsRetries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs := &eventTally{}
-	var (
-		mu       sync.Mutex
-		refusals []error // the errors of calls whose retry the budget refused
-	)
-	observe := func(e policy.Event) {
-		obs.observe(e)
-		if e.Kind == policy.GaveUp && e.Reason == policy.BudgetExhausted {
-			mu.Lock()
-			refusals = append(refusals, e.Err)
-			mu.Unlock()
-		}
-	}
+	obs := &policytest.Recorder{}
 	p, err := policy.New(
 		policy.RetryOn(retryable.Connection),
 		policy.MaxAttempts(attempts),
 		policy.Backoff(backoff.Constant(time.Millisecond)),
 		policy.Budget(budget),
-		policy.Observe(observe),
+		policy.Observe(obs.Observe),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -71,19 +59,15 @@ func TestIntegrationOutageBudgetCapsRetries(t *testing.T) {
 	if p.Breakers() != nil {
 		t.Fatal("policy has a breaker; this test needs none")
 	}
-	c, err := hooks.NewClient(&redis.Options{
+	c := itClient(t, &redis.Options{
 		Addr:         px.Addr(),
 		DialTimeout:  500 * time.Millisecond,
 		ReadTimeout:  500 * time.Millisecond,
 		WriteTimeout: 500 * time.Millisecond,
 	}, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
 
 	var ownErrors atomic.Int64
-	ld := startLoadGen(t, workers, pace, func(int) error {
+	ld := policytest.StartLoad(t, workers, pace, func(int) error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		err := c.Get(ctx, "missing").Err()
@@ -101,18 +85,18 @@ func TestIntegrationOutageBudgetCapsRetries(t *testing.T) {
 	// Calls succeed again with no breaker to wait for: give the workers a
 	// moment, then stop them.
 	redistest.WaitFor(t, 3*time.Second, func() bool {
-		cs := ld.snapshot()
-		return len(cs) > 0 && cs[len(cs)-1].class == retryable.OK && cs[len(cs)-1].start.After(restartAt)
+		cs := ld.Snapshot()
+		return len(cs) > 0 && cs[len(cs)-1].Class == retryable.OK && cs[len(cs)-1].Start.After(restartAt)
 	})
 	time.Sleep(200 * time.Millisecond)
-	calls := ld.halt()
+	calls := ld.Stop()
 	elapsed := time.Since(budgetMade)
 	requests, retries, refused := budget.Stats()
 
-	during := startedIn(calls, killAt, restartAt)
+	during := policytest.Between(calls, killAt, restartAt)
 	t.Logf("budget outage: %d calls in all (%d during the %v outage: [%s]); budget: requests=%d retries=%d refused=%d over %v; RetryScheduled=%d; proxy dials during the outage: %d",
-		len(calls), len(during), outage, classSummary(countClasses(during)), requests, retries, refused,
-		elapsed.Round(time.Millisecond), obs.retries.Load(), dialsAtRestart-dialsAtKill)
+		len(calls), len(during), outage, policytest.ClassSummary(policytest.CountClasses(during)), requests, retries, refused,
+		elapsed.Round(time.Millisecond), obs.Count(policy.RetryScheduled, ""), dialsAtRestart-dialsAtKill)
 
 	// A first attempt is one request: the connection handshake (HELLO)
 	// nested inside it is not another.
@@ -124,7 +108,7 @@ func TestIntegrationOutageBudgetCapsRetries(t *testing.T) {
 		t.Errorf("budget allowed %d retries for %d calls in %v; want at most Ratio*requests + MinPerSecond*t + burst = %.0f",
 			retries, len(calls), elapsed, limit)
 	}
-	if got := obs.retries.Load(); got != int64(retries) {
+	if got := obs.Count(policy.RetryScheduled, ""); uint64(got) != retries {
 		t.Errorf("Observe saw %d RetryScheduled events; the budget allowed %d retries", got, retries)
 	}
 	if refused == 0 {
@@ -132,15 +116,19 @@ func TestIntegrationOutageBudgetCapsRetries(t *testing.T) {
 	}
 	// Without the budget every failed call would have retried: the
 	// outage asked for far more retries than it got.
-	if failed := len(during) - countClasses(during)[retryable.OK]; uint64(failed) < 2*retries {
+	if failed := len(policytest.Failed(during)); uint64(failed) < 2*retries {
 		t.Errorf("%d calls failed during the outage and the budget allowed %d retries; want the budget to be the limit", failed, retries)
 	}
 
 	if n := ownErrors.Load(); n != 0 {
 		t.Errorf("callers got %d Throttled errors; a call that reached the node must end with the node's error", n)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	var refusals []error // the errors of calls whose retry the budget refused
+	for _, e := range obs.Events() {
+		if e.Kind == policy.GaveUp && e.Reason == policy.BudgetExhausted {
+			refusals = append(refusals, e.Err)
+		}
+	}
 	if uint64(len(refusals)) != refused {
 		t.Errorf("%d calls gave up for the budget; the budget refused %d retries", len(refusals), refused)
 	}
@@ -154,14 +142,9 @@ func TestIntegrationOutageBudgetCapsRetries(t *testing.T) {
 	}
 	// Calls that start once the node is back succeed: the budget does not
 	// outlive the outage.
-	var late []loadCall
-	for _, c := range calls {
-		if c.start.After(restartAt.Add(time.Second)) {
-			late = append(late, c)
-		}
-	}
-	if n := countClasses(late)[retryable.OK]; n != len(late) {
-		t.Errorf("a second after the restart: %d of %d calls succeeded (%v)", n, len(late), distinctErrors(late, 3))
+	late := policytest.Between(calls, restartAt.Add(time.Second), time.Now())
+	if n := policytest.CountClasses(late)[retryable.OK]; n != len(late) {
+		t.Errorf("a second after the restart: %d of %d calls succeeded (%v)", n, len(late), policytest.DistinctErrors(late, 3))
 	}
 }
 
@@ -173,17 +156,13 @@ func TestIntegrationLimiter(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
 
-	newClient := func(t *testing.T, lim *breaker.Limiter, obs *eventTally) *redis.Client {
+	newClient := func(t *testing.T, lim *breaker.Limiter, obs *policytest.Recorder) *redis.Client {
 		t.Helper()
-		p, err := policy.New(policy.Limit(lim), policy.Observe(obs.observe))
+		p, err := policy.New(policy.Limit(lim), policy.Observe(obs.Observe))
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := hooks.NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 32}, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
+		c := itClient(t, &redis.Options{Addr: srv.Addr(), PoolSize: 32}, p)
 		return c
 	}
 	checkThrottled := func(t *testing.T, err error) {
@@ -205,9 +184,9 @@ func TestIntegrationLimiter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		obs := &eventTally{}
+		obs := &policytest.Recorder{}
 		c := newClient(t, lim, obs)
-		before := commandCalls(t, srv, "incr")
+		before := srv.CommandStat(t, "incr").Reached()
 
 		type result struct {
 			err  error
@@ -242,20 +221,20 @@ func TestIntegrationLimiter(t *testing.T) {
 		// connection handshakes must not draw from it.
 		maxOK := burst + int(2*window.Seconds()) + 1
 		t.Logf("limiter refuse: burst of %d in %v: %d admitted, %d throttled; throttled latency p50 %v max %v",
-			callers, window.Round(time.Microsecond), ok, len(refusedTook), quantile(refusedTook, 0.5), quantile(refusedTook, 1))
+			callers, window.Round(time.Microsecond), ok, len(refusedTook), policytest.Quantile(refusedTook, 0.5), policytest.Quantile(refusedTook, 1))
 		if ok < burst || ok > maxOK {
 			t.Errorf("%d calls admitted; want %d..%d", ok, burst, maxOK)
 		}
-		if p50 := quantile(refusedTook, 0.5); p50 > 5*time.Millisecond {
+		if p50 := policytest.Quantile(refusedTook, 0.5); p50 > 5*time.Millisecond {
 			t.Errorf("throttled calls took p50 %v; want them refused at once", p50)
 		}
-		if got := commandCalls(t, srv, "incr") - before; got != ok {
+		if got := srv.CommandStat(t, "incr").Reached() - before; got != int64(ok) {
 			t.Errorf("server ran INCR %d times; want %d (refused calls must not reach it)", got, ok)
 		}
 		if v, err := srv.DoErr("GET", "limited"); err != nil || v != strconv.Itoa(ok) {
 			t.Errorf("GET limited = %v, %v; want %d", v, err, ok)
 		}
-		if got := obs.refused.Load(); got != int64(len(refusedTook)) {
+		if got := obs.Count(policy.Refused, ""); got != len(refusedTook) {
 			t.Errorf("Observe saw %d Refused events; want %d", got, len(refusedTook))
 		}
 	})
@@ -265,7 +244,7 @@ func TestIntegrationLimiter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		obs := &eventTally{}
+		obs := &policytest.Recorder{}
 		c := newClient(t, lim, obs)
 		if err := c.Set(context.Background(), "w", "1", 0).Err(); err != nil {
 			t.Fatalf("first call, with the bucket full: %v", err)
@@ -298,7 +277,7 @@ func TestIntegrationLimiter(t *testing.T) {
 		if waited < 200*time.Millisecond {
 			t.Errorf("GET ran after %v; want it to wait for the next token (~500ms after the first call)", waited)
 		}
-		if got := obs.refused.Load(); got != 1 {
+		if got := obs.Count(policy.Refused, ""); got != 1 {
 			t.Errorf("Observe saw %d Refused events; want 1", got)
 		}
 	})

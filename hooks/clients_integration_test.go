@@ -1,20 +1,11 @@
 package hooks_test
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,183 +14,9 @@ import (
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
+	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
 )
-
-// itAwaitRedialers waits, for up to two seconds, until no go-redis pool
-// goroutine is redialing a dead node. A pool that failed PoolSize dials
-// redials in the background once a second and notices that it was closed
-// only when it wakes up: without this wait, goleak would report it.
-func itAwaitRedialers() {
-	buf := make([]byte, 1<<20)
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "pool.(*ConnPool).tryDial") {
-			return
-		}
-	}
-}
-
-// itSentinel is a redis-server in sentinel mode started by
-// itStartSentinel.
-type itSentinel struct {
-	addr string
-}
-
-// itStartSentinel runs `redis-server sentinel.conf --sentinel` on a free
-// loopback port, monitoring master as "mymaster" with a quorum of 1, and
-// kills it at t's cleanup. It fails the test when redis-server is missing
-// or the sentinel does not come up.
-func itStartSentinel(t *testing.T, master *redistest.Server) *itSentinel {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server not found in PATH; install it (Debian: apt-get install redis-server)")
-	}
-	dir := t.TempDir()
-	var last error
-	for range 5 {
-		port, err := itFreePort()
-		if err != nil {
-			t.Fatalf("choosing a port for the sentinel: %v", err)
-		}
-		conf := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %q\ndaemonize no\nlogfile \"\"\n"+
-			"sentinel monitor mymaster 127.0.0.1 %d 1\n"+
-			// Longer than any pause a test puts the master in.
-			"sentinel down-after-milliseconds mymaster 5000\n", port, dir, master.Port())
-		path := filepath.Join(dir, "sentinel.conf")
-		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		logf, err := os.OpenFile(filepath.Join(dir, "sentinel.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, path, "--sentinel")
-		cmd.Dir = dir
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		err = cmd.Start()
-		_ = logf.Close()
-		if err != nil {
-			t.Fatalf("starting the sentinel: %v", err)
-		}
-		done := make(chan struct{})
-		go func() {
-			_ = cmd.Wait()
-			close(done)
-		}()
-		stop := func() {
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		if last = itAwaitSentinel(addr, cmd.Process.Pid, master.Port(), done); last == nil {
-			t.Cleanup(stop)
-			return &itSentinel{addr: addr}
-		}
-		stop()
-	}
-	log, _ := os.ReadFile(filepath.Join(dir, "sentinel.log"))
-	t.Fatalf("the sentinel did not come up: %v\n--- its log ---\n%s", last, log)
-	return nil
-}
-
-// itFreePort returns a loopback port that was free a moment ago.
-func itFreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// itAwaitSentinel waits until the process pid answers on addr and knows
-// the master on masterPort. It speaks raw RESP: a go-redis client would
-// leave a goroutine redialing a port that refused it.
-func itAwaitSentinel(addr string, pid, masterPort int, exited <-chan struct{}) error {
-	var last error
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		select {
-		case <-exited:
-			return errors.New("the sentinel exited")
-		default:
-		}
-		info, err := itRaw(addr, "INFO", "server")
-		if err != nil {
-			last = err
-			continue
-		}
-		if !strings.Contains(info, "process_id:"+strconv.Itoa(pid)+"\r\n") || !strings.Contains(info, "redis_mode:sentinel") {
-			return fmt.Errorf("%s is answered by another process", addr)
-		}
-		master, err := itRaw(addr, "SENTINEL", "get-master-addr-by-name", "mymaster")
-		if err != nil {
-			last = err
-			continue
-		}
-		if strings.Contains(master, strconv.Itoa(masterPort)) {
-			return nil
-		}
-		last = fmt.Errorf("the sentinel names master %q", master)
-	}
-	return last
-}
-
-// itRaw sends one command and returns its reply flattened to text: enough
-// for status, bulk and flat array replies.
-func itRaw(addr string, args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", addr, 250*time.Millisecond)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(time.Second)); err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := io.WriteString(c, b.String()); err != nil {
-		return "", err
-	}
-	r := bufio.NewReader(c)
-	var out strings.Builder
-	for pending := 1; pending > 0; pending-- {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return "", err
-		}
-		line = strings.TrimSuffix(line, "\r\n")
-		if line == "" {
-			return "", errors.New("empty reply line")
-		}
-		switch line[0] {
-		case '-':
-			return "", errors.New(line[1:])
-		case '*':
-			n, _ := strconv.Atoi(line[1:])
-			pending += max(n, 0)
-		case '$':
-			n, err := strconv.Atoi(line[1:])
-			if err != nil || n < 0 {
-				continue
-			}
-			buf := make([]byte, n+2)
-			if _, err := io.ReadFull(r, buf); err != nil {
-				return "", err
-			}
-			out.Write(buf[:n])
-			out.WriteByte(' ')
-		default:
-			out.WriteString(line[1:])
-			out.WriteByte(' ')
-		}
-	}
-	return out.String(), nil
-}
 
 // TestIntegrationClientKinds runs the same checks on every kind of client
 // the hooks package builds, against real servers: a plain server, a
@@ -214,13 +31,13 @@ func TestIntegrationClientKinds(t *testing.T) {
 	shardA, shardB := redistest.Start(t), redistest.Start(t)
 	cl := redistest.StartCluster(t, 3, 0)
 	master := redistest.Start(t)
-	sentinel := itStartSentinel(t, master)
+	sentinel := redistest.StartSentinel(t, master, "mymaster")
 
-	timeouts := func() (*itRecorder, policy.Policy) {
-		rec := &itRecorder{}
+	timeouts := func() (*policytest.Recorder, policy.Policy) {
+		rec := &policytest.Recorder{}
 		// 100 ms per GET attempt, so that a GET to a server paused for
 		// 400 ms is retried a few times and then succeeds.
-		return rec, itPolicy(t, rec.observe(), policy.Command([]string{"get"}, policy.AttemptTimeout(100*time.Millisecond)))
+		return rec, itPolicy(t, policy.Observe(rec.Observe), policy.Command([]string{"get"}, policy.AttemptTimeout(100*time.Millisecond)))
 	}
 	onServers := func(servers ...*redistest.Server) func(string) []*redistest.Server {
 		return func(string) []*redistest.Server { return servers }
@@ -252,13 +69,13 @@ func TestIntegrationClientKinds(t *testing.T) {
 		}},
 		{"NewFailoverClient", onServers(master), func(p policy.Policy) (redis.UniversalClient, error) {
 			return hooks.NewFailoverClient(&redis.FailoverOptions{
-				MasterName: "mymaster", SentinelAddrs: []string{sentinel.addr},
+				MasterName: "mymaster", SentinelAddrs: []string{sentinel.Addr()},
 				DialTimeout: time.Second, ReadTimeout: time.Second,
 			}, p)
 		}},
 		{"NewUniversalClient failover", onServers(master), func(p policy.Policy) (redis.UniversalClient, error) {
 			return hooks.NewUniversalClient(&redis.UniversalOptions{
-				MasterName: "mymaster", Addrs: []string{sentinel.addr},
+				MasterName: "mymaster", Addrs: []string{sentinel.Addr()},
 				DialTimeout: time.Second, ReadTimeout: time.Second,
 			}, p)
 		}},
@@ -338,98 +155,104 @@ func itInstallRefusals(t *testing.T, addr string, clusterAddrs []string) {
 // a transaction, a WATCH conflict, and a GET retried while the servers
 // holding its key are paused. Keys share the hash tag {tag}, so that a
 // cluster or ring keeps them on one node.
-func itExercise(t *testing.T, c redis.UniversalClient, tag string, rec *itRecorder, servers func(string) []*redistest.Server) {
+func itExercise(t *testing.T, c redis.UniversalClient, tag string, rec *policytest.Recorder, servers func(string) []*redistest.Server) {
 	t.Helper()
 	ctx := context.Background()
 	k := func(name string) string { return "{" + tag + "}" + name }
 
-	if err := c.Set(ctx, k("a"), "1", 0).Err(); err != nil {
-		t.Fatalf("SET: %v", err)
-	}
-	if v, err := c.Get(ctx, k("a")).Result(); err != nil || v != "1" {
-		t.Errorf("GET = %q, %v; want \"1\"", v, err)
-	}
-	if err := c.Get(ctx, k("missing")).Err(); err != redis.Nil {
-		t.Errorf("GET of a missing key: %v; want err == redis.Nil", err)
-	}
+	step(t, "commands", func(t *testing.T) {
+		if err := c.Set(ctx, k("a"), "1", 0).Err(); err != nil {
+			t.Fatalf("SET: %v", err)
+		}
+		if v, err := c.Get(ctx, k("a")).Result(); err != nil || v != "1" {
+			t.Errorf("GET = %q, %v; want \"1\"", v, err)
+		}
+		if err := c.Get(ctx, k("missing")).Err(); err != redis.Nil {
+			t.Errorf("GET of a missing key: %v; want err == redis.Nil", err)
+		}
 
-	var get *redis.StringCmd
-	var incr *redis.IntCmd
-	if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, k("b"), "2", 0)
-		get = p.Get(ctx, k("b"))
-		incr = p.Incr(ctx, k("n"))
-		return nil
-	}); err != nil || get.Val() != "2" || incr.Val() != 1 {
-		t.Errorf("pipeline: %v, GET %q, INCR %d; want nil, \"2\", 1", err, get.Val(), incr.Val())
-	}
-	if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Get(ctx, k("missing"))
-		return nil
-	}); err != redis.Nil {
-		t.Errorf("pipeline with a miss: %v; want err == redis.Nil", err)
-	}
-	if _, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		incr = p.Incr(ctx, k("n"))
-		get = p.Get(ctx, k("a"))
-		return nil
-	}); err != nil || incr.Val() != 2 || get.Val() != "1" {
-		t.Errorf("transaction: %v, INCR %d, GET %q; want nil, 2, \"1\"", err, incr.Val(), get.Val())
-	}
+		var get *redis.StringCmd
+		var incr *redis.IntCmd
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, k("b"), "2", 0)
+			get = p.Get(ctx, k("b"))
+			incr = p.Incr(ctx, k("n"))
+			return nil
+		}); err != nil || get.Val() != "2" || incr.Val() != 1 {
+			t.Errorf("pipeline: %v, GET %q, INCR %d; want nil, \"2\", 1", err, get.Val(), incr.Val())
+		}
+		if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Get(ctx, k("missing"))
+			return nil
+		}); err != redis.Nil {
+			t.Errorf("pipeline with a miss: %v; want err == redis.Nil", err)
+		}
+		if _, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			incr = p.Incr(ctx, k("n"))
+			get = p.Get(ctx, k("a"))
+			return nil
+		}); err != nil || incr.Val() != 2 || get.Val() != "1" {
+			t.Errorf("transaction: %v, INCR %d, GET %q; want nil, 2, \"1\"", err, incr.Val(), get.Val())
+		}
+	})
 
 	// WATCH: another connection changes the key between WATCH and EXEC.
-	err := c.Watch(ctx, func(tx *redis.Tx) error {
-		if err := tx.Get(ctx, k("a")).Err(); err != nil {
+	step(t, "WATCH", func(t *testing.T) {
+		err := c.Watch(ctx, func(tx *redis.Tx) error {
+			if err := tx.Get(ctx, k("a")).Err(); err != nil {
+				return err
+			}
+			if err := c.Set(ctx, k("a"), "theirs", 0).Err(); err != nil {
+				return err
+			}
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, k("a"), "mine", 0)
+				return nil
+			})
 			return err
+		}, k("a"))
+		if err != redis.TxFailedErr {
+			t.Errorf("WATCH conflict: %v; want err == redis.TxFailedErr", err)
 		}
-		if err := c.Set(ctx, k("a"), "theirs", 0).Err(); err != nil {
+		if v, err := c.Get(ctx, k("a")).Result(); err != nil || v != "theirs" {
+			t.Errorf("after the WATCH conflict GET = %q, %v; want \"theirs\"", v, err)
+		}
+		if err := c.Watch(ctx, func(tx *redis.Tx) error {
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, k("a"), "mine", 0)
+				return nil
+			})
 			return err
+		}, k("a")); err != nil {
+			t.Errorf("WATCH without conflict: %v", err)
 		}
-		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, k("a"), "mine", 0)
-			return nil
-		})
-		return err
-	}, k("a"))
-	if err != redis.TxFailedErr {
-		t.Errorf("WATCH conflict: %v; want err == redis.TxFailedErr", err)
-	}
-	if v, err := c.Get(ctx, k("a")).Result(); err != nil || v != "theirs" {
-		t.Errorf("after the WATCH conflict GET = %q, %v; want \"theirs\"", v, err)
-	}
-	if err := c.Watch(ctx, func(tx *redis.Tx) error {
-		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, k("a"), "mine", 0)
-			return nil
-		})
-		return err
-	}, k("a")); err != nil {
-		t.Errorf("WATCH without conflict: %v", err)
-	}
+	})
 
 	// The policy runs: a GET to a paused server times out after the
 	// policy's 100 ms attempt timeout, is retried and succeeds once the
 	// pause is over.
-	before := rec.retries("get", retryable.Timeout)
-	for _, s := range servers(k("a")) {
-		s.Do(t, "CLIENT", "PAUSE", 400, "ALL")
-	}
-	start := time.Now()
-	v, err := c.Get(ctx, k("a")).Result()
-	took := time.Since(start)
-	if err != nil || v != "mine" {
-		t.Errorf("GET during a 400 ms pause = %q, %v (after %v); want \"mine\"", v, err, took)
-	}
-	retried := rec.retries("get", retryable.Timeout) - before
-	t.Logf("GET during a 400 ms pause took %v, %d retries after a timeout; events: %s", took.Round(time.Millisecond), retried, rec.summary())
-	if retried == 0 {
-		t.Error("the GET was not retried after a timeout: the policy did not run (or go-redis gave up first)")
-	}
-	for _, e := range rec.all() {
-		if e.Kind != policy.RetryScheduled && e.Kind != policy.Recovered || e.Command != "get" {
-			t.Errorf("unexpected event %v %s %v: %v", e.Kind, e.Command, e.Class, e.Err)
+	step(t, "policy", func(t *testing.T) {
+		before := rec.Count(policy.RetryScheduled, "get", retryable.Timeout)
+		for _, s := range servers(k("a")) {
+			s.Do(t, "CLIENT", "PAUSE", 400, "ALL")
 		}
-	}
+		start := time.Now()
+		v, err := c.Get(ctx, k("a")).Result()
+		took := time.Since(start)
+		if err != nil || v != "mine" {
+			t.Errorf("GET during a 400 ms pause = %q, %v (after %v); want \"mine\"", v, err, took)
+		}
+		retried := rec.Count(policy.RetryScheduled, "get", retryable.Timeout) - before
+		t.Logf("GET during a 400 ms pause took %v, %d retries after a timeout; events: %s", took.Round(time.Millisecond), retried, rec.Summary())
+		if retried == 0 {
+			t.Error("the GET was not retried after a timeout: the policy did not run (or go-redis gave up first)")
+		}
+		for _, e := range rec.Events() {
+			if e.Kind != policy.RetryScheduled && e.Kind != policy.Recovered || e.Command != "get" {
+				t.Errorf("unexpected event %v %s %v: %v", e.Kind, e.Command, e.Class, e.Err)
+			}
+		}
+	})
 }
 
 // itHandshakeSpy is a hook added after the policy's, so it sits inside
@@ -488,57 +311,47 @@ func (s *itHandshakeSpy) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 func TestIntegrationHandshakeNotRetried(t *testing.T) {
 	t.Parallel()
 	s := redistest.Start(t, "requirepass secret")
-	var rec itRecorder
+	var rec policytest.Recorder
 	opt := itOptions(s.Addr())
 	opt.Password, opt.DB, opt.ClientName = "secret", 2, "itest"
-	c := itClient(t, opt, itPolicy(t, rec.observe()))
+	c := itClient(t, opt, itPolicy(t, policy.Observe(rec.Observe)))
 	spy := &itHandshakeSpy{sent: make(map[redis.Cmder]int), failed: make(map[string]int)}
 	c.AddHook(spy)
 
 	const workers = 2
-	out := newItOutcomes(workers)
 	seq := make([]int, workers)
-	stop := itStream(t, workers, func(w int) {
+	ld := policytest.StartLoad(t, workers, 2*time.Millisecond, func(w int) error {
 		seq[w]++
 		key, val := "hs:"+strconv.Itoa(w), strconv.Itoa(seq[w])
 		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 		defer cancel()
-		start := time.Now()
-		err := c.Set(ctx, key, val, 0).Err()
-		if err == nil {
-			var got string
-			if got, err = c.Get(ctx, key).Result(); err == nil && got != val {
-				err = fmt.Errorf("GET %s = %q, want %q", key, got, val)
-			}
+		if err := c.Set(ctx, key, val, 0).Err(); err != nil {
+			return err
 		}
-		out.record(w, time.Since(start), err)
-		time.Sleep(2 * time.Millisecond)
+		got, err := c.Get(ctx, key).Result()
+		if err == redis.Nil || err == nil && got != val {
+			// %v, not %w: a miss (redis.Nil) is a failure here.
+			return fmt.Errorf("GET %s = %q, %v; want %q", key, got, err, val)
+		}
+		return err
 	})
-	progress := func(n int) {
-		t.Helper()
-		ok0, _, _, _ := out.snapshot()
-		redistest.WaitFor(t, 10*time.Second, func() bool {
-			ok, _, _, _ := out.snapshot()
-			for w := range ok {
-				if ok[w] < ok0[w]+n {
-					return false
-				}
-			}
-			return true
-		})
-	}
-	progress(3)
-	s.Kill()
-	time.Sleep(500 * time.Millisecond)
-	s.Restart(t)
-	progress(3)
-	s.Freeze()
-	time.Sleep(time.Second)
-	s.Thaw()
-	progress(3)
-	stop()
+	ld.AwaitProgress(t, 10*time.Second, 3, nil)
+	step(t, "restart", func(t *testing.T) {
+		s.Kill()
+		time.Sleep(500 * time.Millisecond)
+		s.Restart(t)
+		ld.AwaitProgress(t, 10*time.Second, 3, nil)
+	})
+	step(t, "freeze", func(t *testing.T) {
+		s.Freeze()
+		time.Sleep(time.Second)
+		s.Thaw()
+		ld.AwaitProgress(t, 10*time.Second, 3, nil)
+	})
+	calls := ld.Stop()
 
-	_, total, errs, _ := out.snapshot()
+	errs := policytest.Failed(calls)
+	total := len(calls) - len(errs)
 	spy.mu.Lock()
 	sent, failed := len(spy.sent), fmt.Sprint(spy.failed)
 	repeated := 0
@@ -557,9 +370,9 @@ func TestIntegrationHandshakeNotRetried(t *testing.T) {
 	}
 	spy.mu.Unlock()
 	t.Logf("%d rounds succeeded, %d failed; %d handshake commands sent, failures by command %s; events: %s",
-		total, len(errs), sent, failed, rec.summary())
+		total, len(errs), sent, failed, rec.Summary())
 
-	for _, e := range rec.all() {
+	for _, e := range rec.Events() {
 		switch e.Command {
 		case "hello", "auth", "select", "client", "readonly":
 			t.Errorf("event %v names handshake command %s (%v)", e.Kind, e.Command, e.Err)
@@ -571,13 +384,12 @@ func TestIntegrationHandshakeNotRetried(t *testing.T) {
 	if handshakeFailures == 0 {
 		t.Fatal("no handshake command failed on its connection: the test did not exercise the path it is about")
 	}
-	if rec.retries("") == 0 {
+	if rec.Count(policy.RetryScheduled, "") == 0 {
 		t.Error("no command was retried across the restart")
 	}
-	for _, err := range errs {
-		cl := retryable.Classify(err)
-		if itRefusal(err) || !(cl.Is(retryable.Connection) || cl == retryable.Canceled) {
-			t.Errorf("a call failed with %v (class %v); want a Connection-class error or the caller's deadline", err, cl)
+	for _, c := range errs {
+		if itRefusal(c.Err) || !(c.Class.Is(retryable.Connection) || c.Class == retryable.Canceled) {
+			t.Errorf("a call failed with %v (class %v); want a Connection-class error or the caller's deadline", c.Err, c.Class)
 		}
 	}
 	// The reconnected client is still authenticated, on DB 2, named.

@@ -14,8 +14,8 @@ import (
 	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/backoff"
 	"github.com/go-retryable/retryable/breaker"
-	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/internal/redistest"
+	"github.com/go-retryable/retryable/internal/redistest/policytest"
 	"github.com/go-retryable/retryable/policy"
 )
 
@@ -273,17 +273,6 @@ func TestIntegrationClusterPipelineNotResent(t *testing.T) {
 	}
 }
 
-// itCluster returns hooks.NewClusterClient(opt, p), closed at t's cleanup.
-func itCluster(t *testing.T, opt *redis.ClusterOptions, p policy.Policy) *redis.ClusterClient {
-	t.Helper()
-	c, err := hooks.NewClusterClient(opt, p)
-	if err != nil {
-		t.Fatalf("hooks.NewClusterClient: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 // TestIntegrationClusterWatchTimeout runs transactions through
 // ClusterClient.Watch, which go-redis runs on a node client (the cluster
 // hook never sees it), against a frozen master: the caller gets the
@@ -337,8 +326,8 @@ func TestIntegrationDedicatedConnTimeout(t *testing.T) {
 	opt := itOptions(s.Addr())
 	opt.ReadTimeout = 300 * time.Millisecond
 	opt.WriteTimeout = 300 * time.Millisecond
-	var rec itRecorder
-	p, err := policy.Default().With(rec.observe())
+	var rec policytest.Recorder
+	p, err := policy.Default().With(policy.Observe(rec.Observe))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,15 +367,15 @@ func TestIntegrationDedicatedConnTimeout(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			bareErr := tc.run(bare)
 			timeoutError(t, "bare", bareErr)
-			before := len(rec.all())
-			gets := itCommandStat(t, s, "get").calls
+			before := len(rec.Events())
+			gets := s.CommandStat(t, "get").Calls
 			err := tc.run(c)
 			timeoutError(t, "hooked", err)
-			if n := itCommandStat(t, s, "get").calls - gets; n != 1 {
+			if n := s.CommandStat(t, "get").Calls - gets; n != 1 {
 				t.Errorf("the server ran GET %d times; want 1", n)
 			}
 			retries, last := 0, policy.Event{}
-			for _, e := range rec.all()[before:] {
+			for _, e := range rec.Events()[before:] {
 				if e.Kind == policy.RetryScheduled {
 					retries++
 				}

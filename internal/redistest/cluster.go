@@ -106,7 +106,7 @@ func StartCluster(t testing.TB, masters, replicasPerMaster int) *Cluster {
 func (c *Cluster) await(t testing.TB, what string, check func(context.Context) error) {
 	t.Helper()
 	var last error
-	ok := poll(clusterTimeout, func() bool {
+	ok := Poll(clusterTimeout, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 		defer cancel()
 		last = check(ctx)

@@ -1,5 +1,6 @@
 // Package redistest starts throwaway redis-server processes, replicas,
-// clusters and a fault-injecting TCP proxy for integration tests.
+// clusters, sentinels and a fault-injecting TCP proxy for integration
+// tests, and reads the servers' own counters.
 //
 // Every server listens on a free 127.0.0.1 port (never 6379), keeps its data
 // and its log in a t.TempDir, persists nothing, and is killed by t.Cleanup,

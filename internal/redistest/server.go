@@ -56,6 +56,7 @@ type Server struct {
 	dir      string
 	logPath  string
 	conf     []string // the caller's config lines, replayed by Restart
+	args     []string // command-line arguments after the config file ("--sentinel")
 	password string   // requirepass from conf, for the harness's own probes
 
 	port atomic.Int64 // set once by Start; read without the lock
@@ -111,10 +112,12 @@ func Start(t testing.TB, conf ...string) *Server {
 	return start(t, freePort, conf)
 }
 
-// start is Start with the port chooser as a seam for tests.
-func start(t testing.TB, pick func() (int, error), conf []string) *Server {
+// start is Start with the port chooser as a seam for tests, and with args
+// for the command line after the config file.
+func start(t testing.TB, pick func() (int, error), conf []string, args ...string) *Server {
 	t.Helper()
 	s := newServer(t, conf)
+	s.args = args
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.launch(t, pick, startPatience, 0)
@@ -219,7 +222,7 @@ func (s *Server) spawn(port int) (*process, error) {
 		offset = st.Size()
 	}
 	fmt.Fprintf(logf, "--- redistest: starting redis-server on 127.0.0.1:%d ---\n", port)
-	cmd := exec.Command(s.bin, confPath)
+	cmd := exec.Command(s.bin, append([]string{confPath}, s.args...)...)
 	cmd.Dir = s.dir
 	// An *os.File is handed to the child as is: no copying goroutine.
 	cmd.Stdout, cmd.Stderr = logf, logf
