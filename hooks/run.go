@@ -93,7 +93,7 @@ func (h *retryHook) run(ctx context.Context, c *call) error {
 	if h.budget != nil && !c.handshake() {
 		h.budget.Request()
 	}
-	err, v := h.attempt(ctx, c, r, false)
+	v, err := h.attempt(ctx, c, r, false)
 	if err == nil || err == redis.Nil {
 		g.done(t, breaker.Success)
 		return err
@@ -104,14 +104,14 @@ func (h *retryHook) run(ctx context.Context, c *call) error {
 // attempt runs one attempt of c: under the command's attempt timeout, if
 // any, and at the top of a cluster or ring with the marks and verdicts of
 // the node hooks' contract (node.go).
-func (h *retryHook) attempt(ctx context.Context, c *call, r *rules, retry bool) (error, *verdict) {
+func (h *retryHook) attempt(ctx context.Context, c *call, r *rules, retry bool) (*verdict, error) {
 	if r != nil && r.AttemptTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.AttemptTimeout)
 		defer cancel()
 	}
 	if !h.marks {
-		return c.send(ctx), nil
+		return nil, c.send(ctx)
 	}
 	m := markFirst
 	if retry {
@@ -127,7 +127,7 @@ func (h *retryHook) attempt(ctx context.Context, c *call, r *rules, retry bool) 
 		if e := c.cmd.Err(); isMark(e) || e == v && v != nil {
 			c.cmd.SetErr(err)
 		}
-		return err, v
+		return v, err
 	}
 	if retry {
 		c.stamp(markRetry)
@@ -138,7 +138,7 @@ func (h *retryHook) attempt(ctx context.Context, c *call, r *rules, retry bool) 
 			cmd.SetErr(err) // go-redis never sent it
 		}
 	}
-	return err, nil
+	return nil, err
 }
 
 // failed takes over a call whose first attempt failed with err (reached
@@ -208,7 +208,7 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 			// error stands.
 			return h.finish(ctx, c, r, g, f, stopped{policy.CircuitOpen, orRefusal(last, err)})
 		}
-		err, v := h.attempt(ctx, c, r, true)
+		v, err := h.attempt(ctx, c, r, true)
 		if err == nil || err == redis.Nil {
 			g.done(t, breaker.Success)
 			h.emit(ctx, policy.Event{Kind: policy.Recovered, Command: f.Command, Node: g.name(),
