@@ -15,6 +15,9 @@
 // told apart by their order, which a fixed -ginkgo.seed keeps the same in
 // every run, focused or not.
 //
+// The suite's BeforeSuite and AfterSuite are compared too. A failed bare
+// BeforeSuite is an error (exit 2): the run says nothing.
+//
 // A difference is a spec that failed in every hooked run in which it ran
 // (the full run and each rerun) and passed in every bare rerun; without
 // reruns, one that passed bare and failed hooked. A spec that failed hooked
@@ -67,6 +70,9 @@ type spec struct {
 	state string
 	fail  string // first lines of the failure
 	skip  string // why the spec skipped itself; "" when a filter skipped it
+	// suite is set for the suite's own nodes (BeforeSuite, AfterSuite):
+	// compared like specs, left out of the counts.
+	suite bool
 }
 
 func (s spec) ran() bool    { return s.state != "skipped" && s.state != "pending" }
@@ -95,10 +101,18 @@ func load(path string) (*run, error) {
 	r := &run{path: path, specs: map[string]spec{}, suite: reports[0]}
 	seen := map[string]int{}
 	for _, sr := range reports[0].SpecReports {
-		if sr.LeafNodeType != "It" {
-			continue // BeforeSuite, AfterSuite and report nodes
+		suiteNode := false
+		switch sr.LeafNodeType {
+		case "It":
+		case "BeforeSuite", "AfterSuite", "SynchronizedBeforeSuite", "SynchronizedAfterSuite":
+			suiteNode = true
+		default:
+			continue // report nodes
 		}
 		name := strings.Join(append(append([]string{}, sr.ContainerHierarchyTexts...), sr.LeafNodeText), " / ")
+		if suiteNode {
+			name = "[" + sr.LeafNodeType + "]"
+		}
 		focus := fmt.Sprintf("%s:%d", filepath.Base(sr.LeafNodeLocation.FileName), sr.LeafNodeLocation.LineNumber)
 		base := name + " @ " + focus
 		seen[base]++
@@ -106,7 +120,7 @@ func load(path string) (*run, error) {
 		if n := seen[base]; n > 1 {
 			key = fmt.Sprintf("%s #%d", base, n)
 		}
-		s := spec{key: key, name: name, focus: focus, state: sr.State, fail: failureText(sr)}
+		s := spec{key: key, name: name, focus: focus, state: sr.State, fail: failureText(sr), suite: suiteNode}
 		if sr.State == "skipped" {
 			s.skip = skipReason(sr.Failure.Message)
 		}
@@ -237,6 +251,9 @@ func candidates(b, h *run) {
 	for _, k := range b.order {
 		bs := b.specs[k]
 		hs, ok := h.specs[k]
+		if bs.suite {
+			continue // runs in every rerun anyway
+		}
 		if bs.failed() || (bs.passed() && ok && hs.failed()) {
 			if !seen[bs.focus] {
 				seen[bs.focus] = true
@@ -267,10 +284,16 @@ func report(b, h *run, rbs, rhs []*run, unhooked map[string]bool) int {
 			fmt.Printf("WARNING: %s: %s\n", filepath.Base(r.path), why)
 		}
 	}
+	for _, k := range b.order {
+		if s := b.specs[k]; s.suite && s.failed() {
+			fmt.Printf("ERROR: the bare run's %s failed, so its specs say nothing:\n%s\n", s.name, indent(s.fail, "    "))
+			return 2
+		}
+	}
 	count := func(r *run, f func(spec) bool) int {
 		n := 0
 		for _, s := range r.specs {
-			if f(s) {
+			if !s.suite && f(s) {
 				n++
 			}
 		}
@@ -279,9 +302,11 @@ func report(b, h *run, rbs, rhs []*run, unhooked map[string]bool) int {
 	ranB, ranH := count(b, spec.ran), count(h, spec.ran)
 	passB, passH := count(b, spec.passed), count(h, spec.passed)
 	filtered, selfSkip := 0, map[string]int{}
-	internal := 0
+	internal, nodes := 0, 0
 	for _, s := range b.specs {
 		switch {
+		case s.suite:
+			nodes++
 		case s.state == "skipped" && s.skip == "":
 			filtered++
 		case s.state == "skipped":
@@ -291,13 +316,13 @@ func report(b, h *run, rbs, rhs []*run, unhooked map[string]bool) int {
 			internal++
 		}
 	}
-	fmt.Printf("specs in the suite:    %d\n", len(b.order))
+	fmt.Printf("specs in the suite:    %d\n", len(b.order)-nodes)
 	fmt.Printf("specs run:             %d bare, %d hooked\n", ranB, ranH)
 	if len(unhooked) > 0 {
 		fmt.Printf("                       of which %d in package redis test files, which cannot import the hook: unhooked in both runs\n", internal)
 	}
 	fmt.Printf("skipped (bare run):    %d by this script's filters, %d by the specs themselves: %s\n",
-		filtered, len(b.specs)-ranB-filtered, topReasons(selfSkip))
+		filtered, len(b.specs)-nodes-ranB-filtered, topReasons(selfSkip))
 	fmt.Printf("passed bare:           %d (failed %d)\n", passB, count(b, spec.failed))
 	fmt.Printf("passed hooked:         %d (failed %d)\n", passH, count(h, spec.failed))
 
