@@ -402,7 +402,11 @@ func report(b, h *run, rbs, rhs []*run, unhooked map[string]bool) int {
 	}
 	if len(skippedHooked) > 0 {
 		fmt.Printf("\npassed bare, skipped hooked (not counted as differences): %d\n", len(skippedHooked))
-		for _, v := range skippedHooked {
+		for i, v := range skippedHooked {
+			if i == 20 {
+				fmt.Printf("  ... and %d more (see the reports)\n", len(skippedHooked)-i)
+				break
+			}
 			fmt.Printf("  - %s (%s)\n", v.bare.name, v.bare.focus)
 		}
 	}
