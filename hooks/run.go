@@ -231,7 +231,12 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 		if v != nil {
 			g = v.node
 		}
-		last, reached = err, true
+		if f.Class != retryable.CircuitOpen && f.Class != retryable.Throttled {
+			// A node's breaker in a cluster refuses through the node hook:
+			// that attempt never reached a node, and the last error of one
+			// that did stands.
+			last, reached = err, true
+		}
 		if h.reload != nil && topologyHint(f.Class) {
 			h.reload()
 		}

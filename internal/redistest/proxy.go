@@ -40,6 +40,8 @@ type Proxy struct {
 	// cut is the byte count of an armed CutNextReply plus one; 0 when
 	// none is armed.
 	cut atomic.Int64
+	// latency delays every chunk the server sends, in ns.
+	latency atomic.Int64
 
 	mu     sync.Mutex
 	conns  map[*proxyConn]struct{}
@@ -117,6 +119,10 @@ func (p *Proxy) DropNextReply() { p.armed.Store(true) }
 // its first replies read and the rest lost: the server ran every command.
 // The cut counts in Drops.
 func (p *Proxy) CutNextReply(keep int) { p.cut.Store(int64(max(keep, 0)) + 1) }
+
+// SetLatency delays every chunk of the servers' replies by d from now on,
+// on connections old and new, as a slow network would; 0 removes it.
+func (p *Proxy) SetLatency(d time.Duration) { p.latency.Store(int64(max(d, 0))) }
 
 // SetRefuse makes the proxy close every new connection as soon as it
 // accepts it (true) or relay them again (false). Connections already
@@ -261,6 +267,15 @@ func (p *Proxy) fromServer(pc *proxyConn) {
 	buf := make([]byte, proxyBuffer)
 	for {
 		n, err := pc.server.Read(buf)
+		if d := time.Duration(p.latency.Load()); n > 0 && d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-p.ctx.Done():
+				t.Stop()
+				return
+			}
+		}
 		if n > 0 {
 			if pc.dropping.Load() {
 				pc.replyOnce.Do(func() { close(pc.replied) })

@@ -158,3 +158,29 @@ func TestProxyClose(t *testing.T) {
 		t.Error("PING through a proxy to a killed server succeeded")
 	}
 }
+
+func TestProxyLatency(t *testing.T) {
+	t.Parallel()
+	s := Start(t)
+	p := NewProxy(t, s.Addr())
+	c := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1})
+	defer c.Close()
+	ctx := context.Background()
+	ping := func() time.Duration {
+		t.Helper()
+		start := time.Now()
+		if err := c.Ping(ctx).Err(); err != nil {
+			t.Fatalf("PING: %v", err)
+		}
+		return time.Since(start)
+	}
+	ping()
+	p.SetLatency(150 * time.Millisecond)
+	if d := ping(); d < 150*time.Millisecond {
+		t.Errorf("PING with 150 ms added took %v", d)
+	}
+	p.SetLatency(0)
+	if d := ping(); d > 100*time.Millisecond {
+		t.Errorf("PING after the latency was removed took %v", d)
+	}
+}
