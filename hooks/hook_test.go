@@ -454,3 +454,69 @@ func TestInstallRefusesBuiltinRetries(t *testing.T) {
 		t.Fatal("nil options accepted")
 	}
 }
+
+// TestNoDoomedRetry has the first attempt's failure open the breaker for
+// longer than the backoff: the retry would be refused, so the call ends at
+// once, without sleeping or spending the budget, with the node's error.
+func TestNoDoomedRetry(t *testing.T) {
+	ctx := context.Background()
+	b, err := breaker.NewBudget(breaker.BudgetSettings{MaxPerSecond: 10, Burst: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []policy.Event
+	p := retrying(t, policy.Backoff(backoff.Constant(200*time.Millisecond)), policy.MaxAttempts(3), policy.Budget(b),
+		policy.Breaker(breaker.Settings{ConsecutiveFailures: 1, OpenTimeout: time.Minute}),
+		policy.Observe(func(e policy.Event) { events = append(events, e) }))
+	h, clk := testHook(t, p)
+	calls := 0
+	err = h.ProcessHook(script(&calls, errDial, errDial, errDial))(ctx, redis.NewStringCmd(ctx, "get", "k"))
+	if err != errDial || calls != 1 || len(clk.slept) != 0 {
+		t.Fatalf("err %v, %d calls, slept %v; want the dial error after one call and no sleep", err, calls, clk.slept)
+	}
+	if _, retries, _ := b.Stats(); retries != 0 {
+		t.Errorf("the budget paid for %d retries that could not run", retries)
+	}
+	last := events[len(events)-1]
+	if last.Kind != policy.GaveUp || last.Reason != policy.CircuitOpen || last.Err != errDial {
+		t.Errorf("last event %+v; want gave up (circuit open) with the dial error", last)
+	}
+}
+
+// TestBreakerCountsCalls fails every attempt of two calls of three
+// attempts each: a breaker that opens after three failures in a row stays
+// closed, because it counts calls, not attempts.
+func TestBreakerCountsCalls(t *testing.T) {
+	ctx := context.Background()
+	p := retrying(t, policy.MaxAttempts(3), policy.Breaker(breaker.Settings{ConsecutiveFailures: 3, OpenTimeout: time.Hour}))
+	h, _ := testHook(t, p)
+	for i := range 2 {
+		calls := 0
+		if err := h.ProcessHook(script(&calls, errDial, errDial, errDial))(ctx, redis.NewStringCmd(ctx, "get", "k")); err != errDial || calls != 3 {
+			t.Fatalf("call %d: err %v after %d attempts; want the dial error after 3", i, err, calls)
+		}
+	}
+	if cs := p.Breakers().Get("n").Counts(); cs.State != breaker.Closed || cs.ConsecutiveFailures != 2 {
+		t.Fatalf("after two failed calls of three attempts: %+v; want closed with 2 failures", cs)
+	}
+	calls := 0
+	_ = h.ProcessHook(script(&calls, errDial, errDial, errDial))(ctx, redis.NewStringCmd(ctx, "get", "k"))
+	if st := p.Breakers().Get("n").State(); st != breaker.Open {
+		t.Fatalf("after the third failed call: %v; want open", st)
+	}
+}
+
+// TestRecoveredEvent reports a call that succeeded on a retry.
+func TestRecoveredEvent(t *testing.T) {
+	ctx := context.Background()
+	var events []policy.Event
+	h, _ := testHook(t, retrying(t, policy.Observe(func(e policy.Event) { events = append(events, e) })))
+	calls := 0
+	if err := h.ProcessHook(script(&calls, errEOF, errEOF))(ctx, redis.NewStringCmd(ctx, "get", "k")); err != nil {
+		t.Fatal(err)
+	}
+	last := events[len(events)-1]
+	if len(events) != 3 || last.Kind != policy.Recovered || last.Attempt != 3 || last.Class != retryable.Connection || last.Err != errEOF {
+		t.Fatalf("events %+v; want two retries, then recovered at attempt 3 after EOF", events)
+	}
+}
