@@ -46,7 +46,7 @@ func probeWith(g *guard, c *redis.Client) *prober {
 
 func (pr *prober) probe(ctx context.Context) breaker.Outcome {
 	c := pr.client.Value()
-	if c == nil || pr.closed.Load() {
+	if c == nil || pr.closed.Load() || clientClosed(c) {
 		if r := pr.remove.Load(); r != nil {
 			(*r)()
 		}
@@ -100,6 +100,15 @@ func withProbe(ctx context.Context) context.Context { return context.WithValue(c
 
 // isProbe is read only when a breaker refused, never on the success path.
 func isProbe(ctx context.Context) bool { return ctx.Value(probeKey{}) != nil }
+
+// clientClosed asks c whether it was closed, without I/O: go-redis's pool
+// answers ErrClosed before it looks at the context, and a context that is
+// done before anything else.
+func clientClosed(c *redis.Client) bool {
+	ctx, cancel := context.WithCancel(withProbe(context.Background()))
+	cancel()
+	return errors.Is(c.Ping(ctx).Err(), redis.ErrClosed)
+}
 
 // sawClosed tells the prober the client was closed.
 func (pr *prober) sawClosed() {

@@ -33,7 +33,12 @@ func enter[T any](h *retryHook, next func(context.Context, T) error, mk func(T) 
 		if b := h.brk; b != nil {
 			var err error
 			if t, err = b.Allow(); err != nil {
-				return h.run(ctx, mk(x))
+				if handshakeCmd(head) || isProbe(ctx) {
+					// A handshake nested inside a command the breaker
+					// admitted is part of it; a probe is the breaker's own.
+					return next(ctx, x)
+				}
+				return h.failed(ctx, mk(x), nil, h.node, t, err, nil, false)
 			}
 		}
 		if h.budget != nil && !handshakeCmd(head) {
@@ -77,16 +82,14 @@ func (h *retryHook) run(ctx context.Context, c *call) error {
 		}
 		r = h.eng.Rules(c.name())
 		if err := h.eng.Limiter.Admit(ctx); err != nil {
-			return h.failed(ctx, c, r, nil, breaker.Ticket{}, err, nil, false)
+			return h.failed(ctx, c, r, h.guard(), breaker.Ticket{}, err, nil, false)
 		}
 	}
 	g := h.guard()
 	t, err := g.allow()
 	if err != nil {
 		if c.handshake() || isProbe(ctx) {
-			// A handshake nested inside a command the breaker admitted is
-			// part of it; a probe is the breaker's own.
-			return c.send(ctx)
+			return c.send(ctx) // as in enter
 		}
 		return h.failed(ctx, c, r, g, t, err, nil, false)
 	}

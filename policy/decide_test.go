@@ -306,8 +306,11 @@ func TestZeroPolicy(t *testing.T) {
 			for _, k := range kinds {
 				f := policy.Failure{Command: "get", Attempt: 1, Err: io.EOF, Class: cl, Execution: ex, Info: retryable.Info{Kind: k}}
 				want := policy.NotRetryable
-				if cl == retryable.CircuitOpen {
+				switch cl {
+				case retryable.CircuitOpen:
 					want = policy.CircuitOpen
+				case retryable.Throttled:
+					want = policy.RateLimited
 				}
 				if d, why := p.Decide(f, 0); d != 0 || why != want {
 					t.Errorf("%v/%v/%v: Decide = %v, %v; want 0, %v", cl, ex, k, d, why, want)

@@ -476,8 +476,17 @@ func TestDefault(t *testing.T) {
 			if why != policy.Retry || d < 0 || d > policy.DefaultBaseDelay {
 				t.Errorf("%v: Decide = %v, %v; want a retry within [0, %v]", cl, d, why, policy.DefaultBaseDelay)
 			}
-		} else if want := map[bool]policy.Reason{true: policy.CircuitOpen, false: policy.NotRetryable}[cl == retryable.CircuitOpen]; why != want || d != 0 {
-			t.Errorf("%v: Decide = %v, %v; want 0, %v", cl, d, why, want)
+		} else {
+			want := policy.NotRetryable // a refusal says who refused
+			switch cl {
+			case retryable.CircuitOpen:
+				want = policy.CircuitOpen
+			case retryable.Throttled:
+				want = policy.RateLimited
+			}
+			if why != want || d != 0 {
+				t.Errorf("%v: Decide = %v, %v; want 0, %v", cl, d, why, want)
+			}
 		}
 	}
 

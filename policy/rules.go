@@ -129,9 +129,13 @@ func (r *rules) safe(f *Failure) bool {
 
 // classRetried is step 1 of stop.
 func (r *rules) classRetried(f *Failure) Reason {
+	// A refusal the policy does not retry says who refused.
 	not := NotRetryable
-	if f.Class == retryable.CircuitOpen {
+	switch f.Class {
+	case retryable.CircuitOpen:
 		not = CircuitOpen
+	case retryable.Throttled:
+		not = RateLimited
 	}
 	switch {
 	case neverRetried.has(f.Class), !f.Class.Valid(), r.abortOn.has(f.Class):
