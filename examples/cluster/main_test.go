@@ -40,6 +40,12 @@ func TestRunLocal(t *testing.T) {
 	if regexp.MustCompile(`other keys [^;]*(CircuitOpen|Connection|ClusterDown)`).MatchString(out) {
 		t.Error("another node's keys failed")
 	}
+	// The killed node's breaker opens at its fifth failed call, which
+	// gets the node's own error; its other keys are refused.
+	killed := fmt.Sprintf(` killed\n   its keys CircuitOpen=\d+ \(slowest \d+µs\) Connection=%d \(`, breaker.DefaultConsecutiveFailures)
+	if !regexp.MustCompile(killed).MatchString(out) {
+		t.Errorf("the killed node's keys: want %d Connection failures, then refusals", breaker.DefaultConsecutiveFailures)
+	}
 	// Once open, the killed node's keys fail in microseconds.
 	if !regexp.MustCompile(`again: its keys CircuitOpen=\d+ \(slowest \d+µs\)`).MatchString(out) {
 		t.Error("calls refused by the open breaker were not fast")
