@@ -42,7 +42,7 @@ func TestRunLocal(t *testing.T) {
 	}
 	// The killed node's breaker opens at its fifth failed call, which
 	// gets the node's own error; its other keys are refused.
-	killed := fmt.Sprintf(` killed\n   its keys CircuitOpen=\d+ \(slowest \d+µs\) Connection=%d \(`, breaker.DefaultConsecutiveFailures)
+	killed := fmt.Sprintf(` killed\n   its keys CircuitOpen=\d+ \(slowest [^)]+\) Connection=%d \(`, breaker.DefaultConsecutiveFailures)
 	if !regexp.MustCompile(killed).MatchString(out) {
 		t.Errorf("the killed node's keys: want %d Connection failures, then refusals", breaker.DefaultConsecutiveFailures)
 	}
