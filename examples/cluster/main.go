@@ -129,10 +129,11 @@ func run(ctx context.Context, w io.Writer) error {
 		return nil
 	}
 
-	// 3. A node's process dies: its breaker opens after 5 of its calls in
-	// a row fail, and its keys fail in microseconds instead of each
-	// waiting on a refused dial. The call that opened it got the node's own
-	// error, Connection.
+	// 3. A node's process dies: its breaker opens after 5 failed calls in
+	// a row (go-redis's own, such as a reload's CLUSTER SLOTS, count too),
+	// and its keys fail in microseconds instead of each waiting on a
+	// refused dial. The call that opened it got the node's own error,
+	// Connection.
 	proc := local.Nodes[slices.Index(local.Addrs(), sick)]
 	proc.Stop()
 	fmt.Fprintf(w, "3. %s killed\n", sick)
