@@ -30,6 +30,8 @@ const (
 	BreakerTransitions = "retryable.breaker.transitions"
 	Fallbacks          = "retryable.fallbacks"
 	SwallowedErrors    = "retryable.swallowed_errors"
+	Recoveries         = "retryable.recoveries"
+	RecoveryAttempts   = "retryable.recovery.attempts"
 )
 
 // The attributes that are not OpenTelemetry semantic conventions. Their
@@ -39,7 +41,8 @@ const (
 	// for example "attempts_exhausted" or "deadline".
 	AttrReason = attribute.Key("retryable.reason")
 	// AttrRefusedBy is what refused a call or a retry: "breaker",
-	// "budget" or "limiter".
+	// "budget" or "limiter", from the event's policy.Reason (CircuitOpen,
+	// BudgetExhausted, RateLimited).
 	AttrRefusedBy = attribute.Key("retryable.refused_by")
 	// AttrBreakerState is a breaker state: "closed", "half_open" or
 	// "open"; on transitions, the state entered.
@@ -47,6 +50,21 @@ const (
 	// AttrBreakerPreviousState is, on transitions, the state left.
 	AttrBreakerPreviousState = attribute.Key("retryable.breaker.previous_state")
 )
+
+// The values of AttrRefusedBy.
+const (
+	byBreaker = "breaker"
+	byBudget  = "budget"
+	byLimiter = "limiter"
+)
+
+// DefaultAttemptBuckets returns the default bucket boundaries of the
+// retryable.recovery.attempts histogram: one bucket per attempt up to 6,
+// where nearly every policy's MaxAttempts lies, then wider ones. A
+// recovered call made at least 2 attempts. Each call returns a new slice.
+func DefaultAttemptBuckets() []float64 {
+	return []float64{2, 3, 4, 5, 6, 8, 10, 16, 32}
+}
 
 // DefaultDelayBuckets returns the default bucket boundaries, in seconds,
 // of the retryable.retry.delay histogram: from 1 ms, where a first jittered
@@ -77,6 +95,8 @@ func DefaultDelayBuckets() []float64 {
 //		retryable.attempt.failures     Int64Counter     {attempt}     db.operation.name, error.type
 //		retryable.retries              Int64Counter     {retry}       db.operation.name, error.type
 //		retryable.retry.delay          Float64Histogram s             db.operation.name, error.type
+//		retryable.recoveries           Int64Counter     {call}        db.operation.name, error.type
+//		retryable.recovery.attempts    Int64Histogram   {attempt}     db.operation.name, error.type
 //		retryable.give_ups             Int64Counter     {call}        db.operation.name, error.type, retryable.reason
 //		retryable.refusals             Int64Counter     {refusal}     db.operation.name, retryable.refused_by, server.address, server.port
 //		retryable.breaker.state        Int64Gauge       1             server.address, server.port, retryable.breaker.state
@@ -86,27 +106,46 @@ func DefaultDelayBuckets() []float64 {
 //
 //	  - retryable.attempt.failures: attempts that reached the node and failed,
 //	    by the class of their error: the failure behind every retry, and the
-//	    last attempt of a call that gave up. An error reply that is never
-//	    retried (WRONGTYPE) on a first attempt is not an event of the policy
-//	    and is not counted; redisotel's error.type counts every failure.
+//	    one a call gave up on. An error reply that is never retried
+//	    (WRONGTYPE) on a first attempt is not an event of the policy and is
+//	    not counted; redisotel's error.type counts every failure. A call that
+//	    gave up while it waited for its retry (its context canceled, or a
+//	    breaker that opened meanwhile refusing the retry) counts its last
+//	    failure twice, at the retry and at the give-up: its events do not
+//	    tell it from a call stopped at the failure itself. One whose retry
+//	    the limiter refused counts it once.
 //	  - retryable.retries: retries the policy scheduled, by the class of the
 //	    failure retried.
 //	  - retryable.retry.delay: the delay chosen before each retry, in seconds;
 //	    bucket boundaries [DefaultDelayBuckets] unless WithDelayBuckets or a View sets others.
-//	  - retryable.give_ups: calls whose retries stopped and that failed, by
-//	    the class of the error the caller gets and why they stopped; a call
-//	    counted here may still succeed for its caller through a fallback or
-//	    log-and-continue. Calls refused before their first attempt are
-//	    refusals, not give-ups.
+//	  - retryable.recoveries: calls whose first attempt failed and that then
+//	    succeeded, by the class of the last failure before the success.
+//	    With retryable.give_ups it says whether retries pay: recoveries /
+//	    (recoveries + give-ups) of a command is the share of its failed
+//	    calls that its retries saved.
+//	  - retryable.recovery.attempts: the attempts each recovered call made,
+//	    the first and the successful one included (so at least 2), as gRPC's
+//	    per-call retry histograms (gRFC A96) record them; bucket boundaries
+//	    [DefaultAttemptBuckets] unless a View sets others. Calls that needed
+//	    their last allowed attempt say MaxAttempts is tight.
+//	  - retryable.give_ups: calls that an attempt of theirs reached the node
+//	    for, whose retries stopped and that failed, by the class of the
+//	    node's last error (what the caller gets, whatever refused the next
+//	    retry) and why they stopped; a call counted here may still succeed
+//	    for its caller through a fallback or log-and-continue. Calls refused
+//	    before any attempt are refusals, not give-ups.
 //	  - retryable.refusals: first attempts and retries that the node's
 //	    circuit breaker, the retry budget or the admission limiter refused
-//	    before they were sent. A retry refused by the budget is also a
-//	    give-up (reason retry_budget_exhausted). server.* name the node of a
-//	    breaker's refusal.
+//	    before they were sent, by what refused: the event's reason
+//	    (policy.CircuitOpen, policy.BudgetExhausted, policy.RateLimited).
+//	    A refused retry is also a give-up, with that reason. server.* name
+//	    the node of a breaker's refusal.
 //	  - retryable.breaker.state: 1 for the state a node's breaker is in, 0 for
 //	    the states it was in before; a node appears at its breaker's first
 //	    transition (breakers start closed).
 //	  - retryable.breaker.transitions: each state change of a node's breaker.
+//	    While open, a breaker PINGs its node itself: each failed PING is a
+//	    half_open -> open transition, the successful one half_open -> closed.
 //	  - retryable.fallbacks: calls handed to the policy's fallback, by the
 //	    class of the error it was given.
 //	  - retryable.swallowed_errors: final failures of log-and-continue
@@ -121,7 +160,9 @@ func DefaultDelayBuckets() []float64 {
 type Metrics struct {
 	attemptFailures, retries, giveUps, refusals metric.Int64Counter
 	transitions, fallbacks, swallowed           metric.Int64Counter
+	recoveries                                  metric.Int64Counter
 	delay                                       metric.Float64Histogram
+	attempts                                    metric.Int64Histogram
 	state                                       metric.Int64Gauge
 	base                                        []attribute.KeyValue
 	mu                                          sync.RWMutex
@@ -191,7 +232,12 @@ func New(opts ...Option) (*Metrics, error) {
 	m.transitions = counter(BreakerTransitions, "{transition}", "State changes of each node's circuit breaker.")
 	m.fallbacks = counter(Fallbacks, "{call}", "Calls handed to the policy's fallback, by the class of their error.")
 	m.swallowed = counter(SwallowedErrors, "{error}", "Final failures of log-and-continue commands, logged and reported as success.")
+	m.recoveries = counter(Recoveries, "{call}", "Calls whose first attempt failed and that then succeeded, by the class of the last failure.")
 	var err error
+	m.attempts, err = meter.Int64Histogram(RecoveryAttempts, metric.WithUnit("{attempt}"),
+		metric.WithDescription("Attempts each recovered call made, the first and the successful one included."),
+		metric.WithExplicitBucketBoundaries(DefaultAttemptBuckets()...))
+	errs = append(errs, err)
 	m.delay, err = meter.Float64Histogram(RetryDelay, metric.WithUnit("s"),
 		metric.WithDescription("Delay chosen before each retry."),
 		metric.WithExplicitBucketBoundaries(c.buckets...))
@@ -220,14 +266,19 @@ func (m *Metrics) Observe(e policy.Event) {
 	switch e.Kind {
 	case policy.RetryScheduled:
 		o := m.set(setKey{cmd: cmd, class: e.Class})
-		if ran(e) {
+		if reached(e.Class) {
 			m.attemptFailures.Add(ctx, 1, o.add...)
 		}
 		m.retries.Add(ctx, 1, o.add...)
 		m.delay.Record(ctx, e.Delay.Seconds(), o.rec...)
+	case policy.Recovered:
+		// The failure before the success was counted at its retry.
+		o := m.set(setKey{cmd: cmd, class: e.Class})
+		m.recoveries.Add(ctx, 1, o.add...)
+		m.attempts.Record(ctx, int64(e.Attempt), o.rec...)
 	case policy.GaveUp:
-		if ran(e) {
-			m.attemptFailures.Add(ctx, 1, m.set(setKey{cmd: cmd, class: lastClass(e)}).add...)
+		if reached(e.Class) && stoppedAtFailure(e.Reason) {
+			m.attemptFailures.Add(ctx, 1, m.set(setKey{cmd: cmd, class: e.Class}).add...)
 		}
 		m.giveUps.Add(ctx, 1, m.set(setKey{kind: kindGiveUp, cmd: cmd, class: e.Class, reason: e.Reason.String()}).add...)
 		if by := refusedBy(e); by != "" {
@@ -235,9 +286,6 @@ func (m *Metrics) Observe(e policy.Event) {
 		}
 	case policy.Refused:
 		by := refusedBy(e)
-		if by == "" {
-			by = "breaker"
-		}
 		m.refusals.Add(ctx, 1, m.set(setKey{kind: kindRefusal, cmd: cmd, by: by, node: refusalNode(e, by)}).add...)
 	case policy.BreakerChanged:
 		m.transitions.Add(ctx, 1, m.set(setKey{kind: kindTransition, node: e.Node, from: e.From, to: e.To}).add...)
@@ -252,55 +300,49 @@ func (m *Metrics) Observe(e policy.Event) {
 	}
 }
 
-// ran reports whether the attempt an event ends with reached the node: not
-// when the breaker refused it.
-func ran(e policy.Event) bool {
-	return e.Class != retryable.CircuitOpen && !breakerReason(e.Reason)
+// reached reports whether an error of class c is one the node gave: not a
+// refusal by a breaker, the budget or the limiter, which the library gives
+// only to calls none of whose attempts reached the node.
+func reached(c retryable.Class) bool {
+	return c != retryable.CircuitOpen && c != retryable.Throttled
 }
 
-// lastClass is the class of the last attempt that ran, when the budget
-// refused its retry: the caller gets a Throttled error wrapping it.
-func lastClass(e policy.Event) retryable.Class {
-	if te, ok := errors.AsType[*breaker.ThrottledError](e.Err); ok && te.Last != nil {
-		return retryable.Classify(te.Last)
-	}
-	return e.Class
+// stoppedAtFailure reports whether a call that gave up for reason r
+// stopped at its last failure, rather than after a retry was scheduled
+// for it (and its failure counted with the retry): the limiter refuses
+// only a retry whose delay is over, and a broken dedicated connection is
+// found only when the retry is sent.
+func stoppedAtFailure(r policy.Reason) bool {
+	return r != policy.RateLimited && r != policy.ConnBroken
 }
-
-// reasonCircuitOpen is the String of the policy.Reason that the library is
-// about to gain for a retry its breaker refused. It is compared by name so
-// that this compiles before and after; use policy.CircuitOpen once it
-// exists.
-const reasonCircuitOpen = "circuit open"
-
-func breakerReason(r policy.Reason) bool { return r.String() == reasonCircuitOpen }
 
 // refusedBy says what refused the call or retry an event reports, or ""
-// when nothing did. It reads the reason and the class both, so that it
-// keeps working when a refused retry reports the node's last error and a
-// reason of its own.
+// when nothing did: the event's reason says. A Refused event whose reason
+// does not say is read from its class: the library gives the limiter's
+// refusal of a first attempt the reason NotRetryable (its class, Throttled,
+// is not retried), and the budget refuses only retries.
 func refusedBy(e policy.Event) string {
-	switch {
-	case e.Reason == policy.BudgetExhausted:
-		return "budget"
-	case e.Reason == policy.RateLimited:
-		return "limiter"
-	case breakerReason(e.Reason), e.Class == retryable.CircuitOpen:
-		return "breaker"
-	case e.Class == retryable.Throttled:
-		if te, ok := errors.AsType[*breaker.ThrottledError](e.Err); ok && te.Reason == breaker.ReasonRateLimit {
-			return "limiter"
-		}
-		return "budget"
+	switch e.Reason {
+	case policy.CircuitOpen:
+		return byBreaker
+	case policy.BudgetExhausted:
+		return byBudget
+	case policy.RateLimited:
+		return byLimiter
 	}
-	return ""
+	switch {
+	case e.Kind != policy.Refused:
+		return ""
+	case e.Class == retryable.Throttled:
+		return byLimiter
+	}
+	return byBreaker
 }
 
 // refusalNode is the node whose breaker refused, when it is known: the
-// event's node (a plain client), or the one the breaker's error names (a
-// cluster, whose retry loop runs above the nodes).
+// event's node, or the one the breaker's error names.
 func refusalNode(e policy.Event, by string) string {
-	if by != "breaker" {
+	if by != byBreaker {
 		return ""
 	}
 	if e.Node != "" {

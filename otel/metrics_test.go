@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -21,10 +23,29 @@ import (
 	"github.com/go-retryable/retryable/policy"
 )
 
+// TestMain checks with goleak that no goroutine outlives the tests. It
+// gives goleak a few seconds: after a failed dial go-redis starts a
+// background redial that sleeps a second before it notices that its pool
+// was closed, and an open breaker PINGs its node on a pool of its own, so
+// the last failed PING of TestOutage may leave one behind for up to a
+// second.
 func TestMain(m *testing.M) {
 	// go-redis logs each failed dial of the outage tests.
 	redis.SetLogger(quiet{})
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if code == 0 {
+		deadline := time.Now().Add(3 * time.Second)
+		err := goleak.Find()
+		for err != nil && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			err = goleak.Find()
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: Errors on successful test run: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 type quiet struct{}
@@ -84,6 +105,10 @@ func collect(t testing.TB, r *sdkmetric.ManualReader) []point {
 				for _, dp := range d.DataPoints {
 					ps = append(ps, point{name: md.Name, attrs: dp.Attributes, value: float64(dp.Count), sum: dp.Sum, kind: "histogram " + md.Unit})
 				}
+			case metricdata.Histogram[int64]:
+				for _, dp := range d.DataPoints {
+					ps = append(ps, point{name: md.Name, attrs: dp.Attributes, value: float64(dp.Count), sum: float64(dp.Sum), kind: "histogram " + md.Unit})
+				}
 			default:
 				t.Errorf("%s: unexpected data %T", md.Name, md.Data)
 			}
@@ -125,8 +150,11 @@ func dump(ps []point) string {
 			kv = append(kv, string(a.Key)+"="+a.Value.String())
 		}
 		v := fmt.Sprint(p.value)
-		if strings.HasPrefix(p.kind, "histogram") {
+		switch p.kind {
+		case "histogram s":
 			v = fmt.Sprintf("count=%v sum=%.3fs", p.value, p.sum)
+		case "histogram {attempt}":
+			v = fmt.Sprintf("count=%v sum=%v", p.value, p.sum)
 		}
 		lines = append(lines, fmt.Sprintf("%s{%s} %s", p.name, strings.Join(kv, ","), v))
 	}
@@ -153,28 +181,53 @@ func TestObserve(t *testing.T) {
 			AttemptFailures, []attribute.KeyValue{str("db.operation.name", "GET"), str("error.type", "Timeout")}, 1},
 		{"retry records its delay", []policy.Event{{Kind: policy.RetryScheduled, Command: "incr", Delay: time.Second, Class: retryable.BusyLoading}},
 			RetryDelay, []attribute.KeyValue{str("db.operation.name", "INCR"), str("error.type", "BusyLoading")}, 1},
-		{"a retry refused by the breaker is no failed attempt", []policy.Event{{Kind: policy.RetryScheduled, Command: "get", Class: retryable.CircuitOpen, Err: open}},
+		{"a retry of a call the breaker refused is no failed attempt", []policy.Event{{Kind: policy.RetryScheduled, Command: "get", Class: retryable.CircuitOpen, Err: open}},
 			AttemptFailures, nil, 0},
 		{"give-up by reason", []policy.Event{{Kind: policy.GaveUp, Command: "set", Attempt: 3, Class: retryable.Connection, Reason: policy.Exhausted}},
 			GiveUps, []attribute.KeyValue{str("db.operation.name", "SET"), str("error.type", "Connection"), str("retryable.reason", "attempts_exhausted")}, 1},
 		{"give-up counts its last attempt", []policy.Event{{Kind: policy.GaveUp, Command: "set", Attempt: 3, Class: retryable.Connection, Reason: policy.Exhausted}},
 			AttemptFailures, []attribute.KeyValue{str("error.type", "Connection")}, 1},
-		{"budget give-up: the last attempt's own class", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 1, Class: retryable.Throttled, Reason: policy.BudgetExhausted,
-			Err: &breaker.ThrottledError{Reason: breaker.ReasonBudget, Last: errors.Join(errors.New("x"), context.DeadlineExceeded)}}},
-			AttemptFailures, []attribute.KeyValue{str("error.type", "Canceled")}, 1},
-		{"budget give-up is a refusal", []policy.Event{{Kind: policy.GaveUp, Command: "get", Class: retryable.Throttled, Reason: policy.BudgetExhausted}},
+		{"budget give-up counts the failure it stopped at", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 1, Class: retryable.Timeout, Reason: policy.BudgetExhausted,
+			Err: context.DeadlineExceeded}},
+			AttemptFailures, []attribute.KeyValue{str("error.type", "Timeout")}, 1},
+		{"budget give-up is a refusal", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 1, Class: retryable.Connection, Reason: policy.BudgetExhausted}},
 			Refusals, []attribute.KeyValue{str("retryable.refused_by", "budget"), str("db.operation.name", "GET")}, 1},
-		{"a retry refused by the breaker of a cluster node", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 2, Class: retryable.CircuitOpen, Reason: policy.NotRetryable, Err: open}},
+		{"budget give-up carries the node's error", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 1, Class: retryable.Connection, Reason: policy.BudgetExhausted}},
+			GiveUps, []attribute.KeyValue{str("error.type", "Connection"), str("retryable.reason", "retry_budget_exhausted")}, 1},
+		{"a retry refused by the breaker is a refusal, with the node", []policy.Event{{Kind: policy.GaveUp, Command: "get", Node: "10.0.0.7:6380", Attempt: 1, Class: retryable.Connection, Reason: policy.CircuitOpen, Err: io.EOF}},
 			Refusals, []attribute.KeyValue{str("retryable.refused_by", "breaker"), str("server.address", "10.0.0.7"), attribute.Int("server.port", 6380)}, 1},
-		{"a refused retry is no failed attempt", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 2, Class: retryable.CircuitOpen, Err: open}},
+		{"a give-up at the failure that opened the breaker counts it", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 1, Class: retryable.Connection, Reason: policy.CircuitOpen, Err: io.EOF}},
+			AttemptFailures, []attribute.KeyValue{str("error.type", "Connection")}, 1},
+		{"a retry the limiter refused counts no second failure", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 2, Class: retryable.Connection, Reason: policy.RateLimited, Err: io.EOF}},
 			AttemptFailures, nil, 0},
-		{"breaker refusal", []policy.Event{{Kind: policy.Refused, Command: "incr", Node: "127.0.0.1:7000", Class: retryable.CircuitOpen, Err: open}},
+		{"a retry the limiter refused is a refusal", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 2, Class: retryable.Connection, Reason: policy.RateLimited, Err: io.EOF}},
+			Refusals, []attribute.KeyValue{str("retryable.refused_by", "limiter")}, 1},
+		{"a broken connection counts no second failure", []policy.Event{{Kind: policy.GaveUp, Command: "multi", Attempt: 1, Class: retryable.Connection, Reason: policy.ConnBroken, Err: io.EOF}},
+			AttemptFailures, nil, 0},
+		{"other give-ups are no refusals", []policy.Event{{Kind: policy.GaveUp, Command: "get", Attempt: 3, Class: retryable.Connection, Reason: policy.Exhausted}},
+			Refusals, nil, 0},
+		{"breaker refusal", []policy.Event{{Kind: policy.Refused, Command: "incr", Node: "127.0.0.1:7000", Class: retryable.CircuitOpen, Reason: policy.CircuitOpen, Err: open}},
 			Refusals, []attribute.KeyValue{str("retryable.refused_by", "breaker"), str("server.address", "127.0.0.1"), attribute.Int("server.port", 7000), str("db.operation.name", "INCR")}, 1},
+		{"breaker refusal at a cluster's top: the node from the error", []policy.Event{{Kind: policy.Refused, Command: "get", Class: retryable.CircuitOpen, Reason: policy.CircuitOpen, Err: open}},
+			Refusals, []attribute.KeyValue{str("retryable.refused_by", "breaker"), str("server.address", "10.0.0.7")}, 1},
+		{"a refusal is no failed attempt", []policy.Event{{Kind: policy.Refused, Command: "incr", Node: "127.0.0.1:7000", Class: retryable.CircuitOpen, Reason: policy.CircuitOpen, Err: open}},
+			AttemptFailures, nil, 0},
 		{"limiter refusal", []policy.Event{{Kind: policy.Refused, Command: "get", Node: "127.0.0.1:7000", Class: retryable.Throttled, Reason: policy.RateLimited,
 			Err: &breaker.ThrottledError{Reason: breaker.ReasonRateLimit}}},
 			Refusals, []attribute.KeyValue{str("retryable.refused_by", "limiter")}, 1},
+		{"limiter refusal of a first attempt, reason not retryable", []policy.Event{{Kind: policy.Refused, Command: "ping", Class: retryable.Throttled, Reason: policy.NotRetryable,
+			Err: &breaker.ThrottledError{Reason: breaker.ReasonRateLimit}}},
+			Refusals, []attribute.KeyValue{str("retryable.refused_by", "limiter"), str("db.operation.name", "PING")}, 1},
 		{"limiter refusals carry no node", []policy.Event{{Kind: policy.Refused, Command: "get", Node: "127.0.0.1:7000", Class: retryable.Throttled, Reason: policy.RateLimited}},
 			Refusals, []attribute.KeyValue{str("server.address", "127.0.0.1")}, 0},
+		{"recovery by the class of the last failure", []policy.Event{{Kind: policy.Recovered, Command: "get", Attempt: 2, Class: retryable.Timeout, Err: context.DeadlineExceeded}},
+			Recoveries, []attribute.KeyValue{str("db.operation.name", "GET"), str("error.type", "Timeout")}, 1},
+		{"recovery records its attempts", []policy.Event{
+			{Kind: policy.Recovered, Command: "get", Attempt: 2, Class: retryable.Timeout},
+			{Kind: policy.Recovered, Command: "get", Attempt: 3, Class: retryable.Timeout}},
+			RecoveryAttempts, []attribute.KeyValue{str("db.operation.name", "GET"), str("error.type", "Timeout")}, 2},
+		{"a recovery is no failed attempt", []policy.Event{{Kind: policy.Recovered, Command: "get", Attempt: 2, Class: retryable.Timeout}},
+			AttemptFailures, nil, 0},
 		{"transition", []policy.Event{{Kind: policy.BreakerChanged, Node: "127.0.0.1:7000", From: breaker.Closed, To: breaker.Open}},
 			BreakerTransitions, []attribute.KeyValue{str("retryable.breaker.state", "open"), str("retryable.breaker.previous_state", "closed"), str("server.address", "127.0.0.1")}, 1},
 		{"state: the state entered is 1", []policy.Event{
@@ -263,6 +316,36 @@ func TestObserveDelaySeconds(t *testing.T) {
 	t.Fatal("no delay histogram")
 }
 
+// TestRecoveryAttempts checks the histogram of attempts per recovered
+// call: one bucket per attempt count up to 6.
+func TestRecoveryAttempts(t *testing.T) {
+	m, r := newMetrics(t)
+	for _, n := range []int{2, 2, 3, 5} {
+		m.Observe(policy.Event{Kind: policy.Recovered, Command: "get", Attempt: n, Class: retryable.Connection})
+	}
+	var rm metricdata.ResourceMetrics
+	if err := r.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, md := range rm.ScopeMetrics[0].Metrics {
+		if md.Name != RecoveryAttempts {
+			continue
+		}
+		dp := md.Data.(metricdata.Histogram[int64]).DataPoints[0]
+		if dp.Count != 4 || dp.Sum != 12 || md.Unit != "{attempt}" {
+			t.Errorf("count %d sum %v unit %q, want 4, 12, {attempt}", dp.Count, dp.Sum, md.Unit)
+		}
+		if !slices.Equal(dp.Bounds, DefaultAttemptBuckets()) {
+			t.Errorf("bounds %v, want %v", dp.Bounds, DefaultAttemptBuckets())
+		}
+		if want := []uint64{2, 1, 0, 1, 0, 0, 0, 0, 0, 0}; !slices.Equal(dp.BucketCounts, want) {
+			t.Errorf("bucket counts %v, want %v", dp.BucketCounts, want)
+		}
+		return
+	}
+	t.Fatal("no attempts histogram")
+}
+
 func TestOptions(t *testing.T) {
 	m, r := newMetrics(t, WithAttributes(attribute.String("app", "shop")), WithDelayBuckets(0.1, 1))
 	m.Observe(policy.Event{Kind: policy.RetryScheduled, Command: "get", Delay: 50 * time.Millisecond, Class: retryable.Timeout})
@@ -285,7 +368,9 @@ func TestObserveAllocs(t *testing.T) {
 	events := []policy.Event{
 		{Kind: policy.RetryScheduled, Command: "get", Delay: time.Millisecond, Class: retryable.Timeout},
 		{Kind: policy.GaveUp, Command: "get", Class: retryable.Timeout, Reason: policy.Exhausted},
-		{Kind: policy.Refused, Command: "get", Node: "127.0.0.1:7000", Class: retryable.CircuitOpen},
+		{Kind: policy.GaveUp, Command: "get", Node: "127.0.0.1:7000", Class: retryable.Timeout, Reason: policy.CircuitOpen},
+		{Kind: policy.Refused, Command: "get", Node: "127.0.0.1:7000", Class: retryable.CircuitOpen, Reason: policy.CircuitOpen},
+		{Kind: policy.Recovered, Command: "get", Attempt: 2, Class: retryable.Timeout},
 		{Kind: policy.FallbackUsed, Command: "get", Class: retryable.CircuitOpen},
 	}
 	for _, e := range events {
@@ -309,7 +394,7 @@ func TestSnake(t *testing.T) {
 
 func BenchmarkObserve(b *testing.B) {
 	m, _ := newMetrics(b)
-	e := policy.Event{Kind: policy.Refused, Command: "get", Node: "127.0.0.1:7000", Class: retryable.CircuitOpen}
+	e := policy.Event{Kind: policy.Refused, Command: "get", Node: "127.0.0.1:7000", Class: retryable.CircuitOpen, Reason: policy.CircuitOpen}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -10,7 +10,9 @@
 // The program writes keys across the nodes, then isolates one node by hand
 // (an operator's ForceOpen, which works on any cluster), and, on a cluster
 // it started itself, kills a node's process and brings it back: the node's
-// breaker opens by itself and closes by itself.
+// breaker opens by itself after five failed calls in a row, refuses the
+// node's keys while it PINGs the node itself, and closes by itself as soon
+// as the node answers.
 //
 // It uses the cluster at REDIS_CLUSTER_ADDRS (comma-separated host:port of
 // some of its nodes) when that is set; otherwise it starts three
@@ -85,10 +87,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 
 	changes := &transitions{}
-	p, err := policy.Default().With(
-		policy.Breaker(breaker.Settings{OpenTimeout: 300 * time.Millisecond}), // the default's 5 s is long for a demo
-		policy.Observe(changes.observe),
-	)
+	p, err := policy.Default().With(policy.Observe(changes.observe))
 	if err != nil {
 		return err
 	}
@@ -130,9 +129,11 @@ func run(ctx context.Context, w io.Writer) error {
 		return nil
 	}
 
-	// 3. A node's process dies: its breaker opens after 5 failures in a
-	// row, and its keys fail in microseconds instead of each waiting on a
-	// refused dial.
+	// 3. A node's process dies: its breaker opens after 5 failed calls in
+	// a row (go-redis's own, such as a reload's CLUSTER SLOTS, count too),
+	// and its keys fail in microseconds instead of each waiting on a
+	// refused dial. The call that opened it got the node's own error,
+	// Connection.
 	proc := local.Nodes[slices.Index(local.Addrs(), sick)]
 	proc.Stop()
 	fmt.Fprintf(w, "3. %s killed\n", sick)
@@ -141,8 +142,10 @@ func run(ctx context.Context, w io.Writer) error {
 	res = readAll(ctx, rdb)
 	fmt.Fprintf(w, "   again: %s\n", res.summary(owner, sick))
 
-	// The node comes back (empty: nothing is persisted); its breaker lets
-	// a probe through after its open time and closes on its own.
+	// The node comes back (empty: nothing is persisted). Its breaker PINGs
+	// it and closes on its own as soon as it answers; until the node has
+	// rejoined the cluster its keys may fail with CLUSTERDOWN, which opens
+	// the breaker again for a while.
 	if err := proc.Start(ctx); err != nil {
 		return err
 	}

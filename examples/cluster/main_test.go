@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,6 +40,16 @@ func TestRunLocal(t *testing.T) {
 	// Keys of the other nodes never fail.
 	if regexp.MustCompile(`other keys [^;]*(CircuitOpen|Connection|ClusterDown)`).MatchString(out) {
 		t.Error("another node's keys failed")
+	}
+	// The killed node's breaker opens at its fifth failed call (go-redis's
+	// own commands to the node, such as the CLUSTER SLOTS of a reload,
+	// count too), which gets the node's own error; its other keys are
+	// refused.
+	killed := regexp.MustCompile(` killed\n   its keys CircuitOpen=\d+ \(slowest [^)]+\) Connection=(\d+) \(`).FindStringSubmatch(out)
+	if killed == nil {
+		t.Error("the killed node's keys: want Connection failures, then refusals")
+	} else if n, _ := strconv.Atoi(killed[1]); n < 1 || n > breaker.DefaultConsecutiveFailures {
+		t.Errorf("the killed node's keys: %d Connection failures, want 1 to %d, then refusals", n, breaker.DefaultConsecutiveFailures)
 	}
 	// Once open, the killed node's keys fail in microseconds.
 	if !regexp.MustCompile(`again: its keys CircuitOpen=\d+ \(slowest \d+µs\)`).MatchString(out) {

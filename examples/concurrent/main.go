@@ -25,7 +25,11 @@
 //     calls end with context.Canceled, not retried, no fallback;
 //  3. lookups against a server that accepts connections and never answers
 //     (a frozen Redis): every call returns at its deadline, the fallback
-//     answers, and once the node's breaker opens the calls stop waiting.
+//     answers, and once five calls in a row have failed the node's breaker
+//     opens and the calls stop waiting;
+//  4. the frozen server thaws (it answers again, as a Redis sent SIGCONT
+//     does): the breaker, which PINGs the node itself while it is open,
+//     closes on its own, and the lookups are answered by Redis again.
 //
 // It uses the Redis at REDIS_ADDR, else a throwaway redis-server from PATH,
 // else an in-process miniredis; the frozen server is in-process:
@@ -49,6 +53,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/go-retryable/retryable"
+	"github.com/go-retryable/retryable/breaker"
 	"github.com/go-retryable/retryable/examples/internal/program"
 	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/policy"
@@ -248,8 +253,39 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "3. 40 lookups on a frozen server: %d answered by the fallback, slowest %v for a %v deadline\n",
 		answered.Load(), roundMs(slowest.Load()), deadline)
+	brk := p.Breakers().Get(frozen.Addr())
 	fmt.Fprintf(w, "   the frozen node's breaker is %v, the other node's %v; the policy did: %s\n",
-		p.Breakers().Get(frozen.Addr()).State(), p.Breakers().Get(srv.Addr).State(), seen.take())
+		brk.State(), p.Breakers().Get(srv.Addr).State(), seen.take())
+
+	// 4. The server thaws: the breaker's own PING finds it and closes the
+	// breaker; nobody resets anything.
+	thawed := time.Now()
+	frozen.Thaw(srv.Addr)
+	if err := program.Until(ctx, 10*time.Second, "the thawed node's breaker closes", func() bool { return brk.State() == breaker.Closed }); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "4. the frozen server thaws (it forwards to Redis now): its breaker closed %v later; the policy did: %s\n",
+		time.Since(thawed).Round(time.Millisecond), seen.take())
+	slowest.Store(0)
+	answered.Store(0)
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i := range 40 {
+		g.Go(func() error {
+			start := time.Now()
+			v, err := getUser(gctx, stuck, userKey(i))
+			maxInto(&slowest, time.Since(start))
+			if err == nil && v == db[userKey(i)] {
+				answered.Add(1)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   40 lookups through it: %d answered, slowest %v; the policy did: %s\n",
+		answered.Load(), roundMs(slowest.Load()), seen.take())
 	return nil
 }
 
@@ -273,12 +309,17 @@ func maxInto(v *atomic.Int64, d time.Duration) {
 func roundMs(ns int64) time.Duration { return time.Duration(ns).Round(time.Millisecond) }
 
 // frozen is a TCP server that accepts connections and never answers, as a
-// Redis stopped with SIGSTOP or stuck in a long command looks to a client.
+// Redis stopped with SIGSTOP or stuck in a long command looks to a client,
+// until Thaw makes it forward every connection to a real server.
 type frozen struct {
-	l     net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-	done  chan struct{}
+	l    net.Listener
+	done chan struct{} // closed when the accept loop has ended
+
+	mu     sync.Mutex
+	target string            // set by Thaw
+	held   []net.Conn        // accepted while frozen, not yet forwarded
+	conns  map[net.Conn]bool // every connection, both ends, to close at Close
+	wg     sync.WaitGroup    // the forwarding goroutines
 }
 
 func startFrozen() (*frozen, error) {
@@ -286,7 +327,7 @@ func startFrozen() (*frozen, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &frozen{l: l, done: make(chan struct{})}
+	f := &frozen{l: l, done: make(chan struct{}), conns: map[net.Conn]bool{}}
 	go func() {
 		defer close(f.done)
 		for {
@@ -295,7 +336,12 @@ func startFrozen() (*frozen, error) {
 				return // closed
 			}
 			f.mu.Lock()
-			f.conns = append(f.conns, c)
+			f.conns[c] = true
+			if f.target == "" {
+				f.held = append(f.held, c)
+			} else {
+				f.forward(c)
+			}
 			f.mu.Unlock()
 		}
 	}()
@@ -304,14 +350,53 @@ func startFrozen() (*frozen, error) {
 
 func (f *frozen) Addr() string { return f.l.Addr().String() }
 
-// Close stops listening, drops every connection and waits for the accept
-// loop to end.
+// Thaw forwards the connections to target: those held, whose commands
+// (sent before the thaw) it now passes on as a resumed server would
+// answer them, and every new one.
+func (f *frozen) Thaw(target string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.target = target
+	for _, c := range f.held {
+		f.forward(c)
+	}
+	f.held = nil
+}
+
+// forward pipes c to the target in both directions. Called with mu held.
+func (f *frozen) forward(c net.Conn) {
+	target := f.target
+	f.wg.Go(func() {
+		u, err := net.DialTimeout("tcp", target, time.Second)
+		if err != nil {
+			_ = c.Close()
+			return
+		}
+		f.mu.Lock()
+		if f.conns == nil { // closed meanwhile
+			f.mu.Unlock()
+			_ = u.Close()
+			return
+		}
+		f.conns[u] = true
+		f.mu.Unlock()
+		var both sync.WaitGroup
+		both.Go(func() { _, _ = io.Copy(u, c); _ = u.Close() })
+		both.Go(func() { _, _ = io.Copy(c, u); _ = c.Close() })
+		both.Wait()
+	})
+}
+
+// Close stops listening, drops every connection and waits for the
+// server's goroutines to end.
 func (f *frozen) Close() {
 	_ = f.l.Close()
 	<-f.done
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.conns {
+	for c := range f.conns {
 		_ = c.Close()
 	}
+	f.conns = nil
+	f.mu.Unlock()
+	f.wg.Wait()
 }

@@ -21,7 +21,16 @@
 // database's value and a nil error. A cache miss (redis.Nil) is an answer,
 // not a failure: the caller handles it as usual.
 //
-// It runs against an embedded miniredis, which it stops halfway:
+// Each failed read counts once against the cache's breaker. The fifth in a
+// row opens it: that read's retry is refused and the fallback gets the
+// node's own error; the reads after it are refused before they touch the
+// network, and the fallback answers them at once. While it is open the
+// breaker PINGs the cache itself, and closes as soon as the cache answers:
+// reads go to the cache again from that moment, with nobody resetting
+// anything.
+//
+// It starts a throwaway redis-server from PATH, or an in-process miniredis
+// when there is none, which it stops halfway and then restarts:
 //
 //	go run ./examples/degrade
 package main
@@ -33,9 +42,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-retryable/retryable/breaker"
 	"github.com/go-retryable/retryable/examples/internal/program"
 	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/policy"
@@ -68,11 +77,12 @@ func (db database) fallback(logger *slog.Logger) policy.FallbackFunc {
 }
 
 func run(ctx context.Context, w io.Writer) error {
-	m := miniredis.NewMiniRedis()
-	if err := m.Start(); err != nil {
+	srv, err := program.OwnRedis(ctx)
+	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer srv.Close()
+	fmt.Fprintf(w, "Redis: %s at %s\n", srv.Kind, srv.Addr)
 
 	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{ReplaceAttr: dropTime}))
 	db := database{"user:1": "ada", "user:2": "grace"}
@@ -80,7 +90,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rdb, err := hooks.NewClient(&redis.Options{Addr: m.Addr(), DisableIdentity: true, DialTimeout: 250 * time.Millisecond}, p)
+	rdb, err := hooks.NewClient(&redis.Options{Addr: srv.Addr, DisableIdentity: true, DialTimeout: 250 * time.Millisecond}, p)
 	if err != nil {
 		return err
 	}
@@ -97,29 +107,41 @@ func run(ctx context.Context, w io.Writer) error {
 		}
 		return v, err
 	}
-	read := func(key string) error {
-		v, err := getUser(key)
-		fmt.Fprintf(w, "GET %s = %q, err = %v\n", key, v, err)
-		return err
+	read := func(keys ...string) error {
+		for _, key := range keys {
+			v, err := getUser(key)
+			fmt.Fprintf(w, "GET %s = %q, err = %v\n", key, v, err)
+			if err != nil {
+				return fmt.Errorf("degrade: %s was not served: %w", key, err)
+			}
+		}
+		return nil
 	}
 
 	fmt.Fprintln(w, "cache up:")
-	for _, k := range []string{"user:1", "user:1"} {
-		if err := read(k); err != nil {
-			return err
-		}
+	if err := read("user:1", "user:1"); err != nil {
+		return err
 	}
 
-	m.Close()
+	srv.Stop()
 	fmt.Fprintln(w, "cache down (the server is stopped):")
-	for _, k := range []string{"user:1", "user:2", "user:1", "user:2"} {
-		if err := read(k); err != nil {
-			return fmt.Errorf("degrade: the fallback did not serve %s: %w", k, err)
-		}
+	if err := read("user:1", "user:2", "user:1", "user:2", "user:1", "user:2"); err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "every read was served; the cache's breaker is %v, so the last reads did not even try the network\n",
-		p.Breakers().Get(rdb.Options().Addr).State())
-	return nil
+	brk := p.Breakers().Get(srv.Addr)
+	fmt.Fprintf(w, "every read was served; the cache's breaker is %v, so the last read did not even try the network,\n", brk.State())
+	fmt.Fprintln(w, "and reads go straight to the database until the breaker's own PING finds the cache back")
+
+	restart := time.Now()
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	if err := program.Until(ctx, 10*time.Second, "the cache's breaker closes", func() bool { return brk.State() == breaker.Closed }); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "cache back (the server is restarted; its breaker closed %v after the restart began):\n",
+		time.Since(restart).Round(time.Millisecond))
+	return read("user:1", "user:2")
 }
 
 // dropTime removes the time from log records, to keep the output short.

@@ -26,5 +26,5 @@ func Example_stats() {
 	// Output:
 	// GET: OK=2
 	// INCR failures: CircuitOpen=1
-	// : too many failures in a row, calls now fail fast with CircuitOpen
+	// : too many failed calls in a row, calls now fail fast with CircuitOpen
 }

@@ -11,9 +11,12 @@
 //     keep going. Once the circuit breaker opens, calls fail fast with
 //     CircuitOpen (no network, no waiting), GETs are answered by a fallback
 //     from the database (graceful degradation) and the best-effort SETs are
-//     logged once and swallowed (log and continue);
+//     swallowed (log and continue): the policy logs each decision at Debug
+//     (the demo prints the first of each kind) and, when the breaker
+//     closes, a summary of the outage at Warn;
 //  3. recovery: the server comes back on the same address and the breaker
-//     closes by itself after its open time, with no operator action;
+//     closes by itself, with no operator action: while it is open it
+//     PINGs the node itself, and it closes at the first PING answered;
 //  4. a summary: what the callers saw, by error class, what the engine did,
 //     and the breaker's transitions.
 //
@@ -60,7 +63,6 @@ type timing struct {
 	outage  time.Duration // phase 2: how long the server is away
 	recover time.Duration // phase 3: the longest wait for the breaker to close
 	settle  time.Duration // phase 3: traffic kept up once it has closed
-	openFor time.Duration // the breaker's OpenTimeout
 	pace    time.Duration // pause between two requests of one reader
 	readers int
 }
@@ -72,7 +74,6 @@ func demoTiming() timing {
 		outage:  2500 * time.Millisecond,
 		recover: 8 * time.Second,
 		settle:  700 * time.Millisecond,
-		openFor: time.Second,
 		pace:    25 * time.Millisecond,
 		readers: 3,
 	}
@@ -132,15 +133,14 @@ func runWith(ctx context.Context, w io.Writer, addr string, tm timing) error {
 	}
 	defer o.close()
 
-	// The policy: the production default, with a shorter breaker open time
-	// so the demo recovers quickly, a database fallback for GET, best-effort
-	// SETs, an observer that counts and narrates, and a slog logger.
+	// The policy: the production default, with a database fallback for
+	// GET, best-effort SETs, an observer that counts and narrates, and a
+	// slog logger.
 	st := newStats()
 	db := newDatabase()
 	logger := slog.New(newFirstOfKind(slog.NewTextHandler(&prefixWriter{out: out, prefix: "          log: "},
 		&slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: dropTime})))
 	p, err := policy.Default().With(
-		policy.Breaker(breaker.Settings{OpenTimeout: tm.openFor}),
 		policy.Command([]string{"get"}, policy.Fallback(db.fallback)),
 		policy.LogAndContinue("set"),
 		policy.Observe(st.observer(say)),
@@ -149,9 +149,9 @@ func runWith(ctx context.Context, w io.Writer, addr string, tm timing) error {
 	if err != nil {
 		return err
 	}
-	say("policy: policy.Default() (3 attempts, jittered exponential backoff, retry budget,")
-	say("        breaker opening after 5 failures in a row) with the breaker open for %v,", tm.openFor)
-	say("        a database fallback for GET and LogAndContinue(\"set\")")
+	say("policy: policy.Default() (3 attempts, jittered exponential backoff, retry budget, a breaker")
+	say("        that opens after 5 failed calls in a row and PINGs the node every 25-50 ms at first,")
+	say("        up to every 250-500 ms), a database fallback for GET and LogAndContinue(\"set\")")
 
 	normal, err := hooks.NewClient(clientOptions(normalAddr), p)
 	if err != nil {
@@ -229,8 +229,8 @@ func runWith(ctx context.Context, w io.Writer, addr string, tm timing) error {
 	// Phase 4: the summary.
 	all := st.snapshot()
 	say("summary: callers saw  GET: %s | SET: %s | INCR: %s", all.classes(opGet), all.classes(opSet), all.classes(opIncr))
-	say("summary: engine       retries=%d fallbacks=%d swallowed=%d refused=%d gave-up=%d",
-		all.retries, all.fallbacks, all.swallowed, all.refused, all.gaveUp)
+	say("summary: engine       retries=%d recovered=%d fallbacks=%d swallowed=%d refused=%d gave-up=%d",
+		all.retries, all.recovered, all.fallbacks, all.swallowed, all.refused, all.gaveUp)
 	say("summary: breaker      %s", st.transitions())
 	return nil
 }

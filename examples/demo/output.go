@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
-
-	"github.com/go-retryable/retryable/policy"
 )
 
 // syncWriter serializes writes from the readers, the breaker callbacks and
@@ -55,8 +54,8 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 // firstOfKind is a slog.Handler that passes on the first record of each
 // kind (level, message, command, class and reason) and drops the repeats,
 // so the identical warnings of an outage print a handful of lines. It
-// drops the policy's breaker records too: the demo's observer narrates
-// every transition. It is safe for concurrent use.
+// drops the policy's breaker records ("retryable: breaker open", ...) too:
+// the demo's observer narrates every transition. It is safe for concurrent use.
 type firstOfKind struct {
 	next slog.Handler
 	seen *sync.Map
@@ -71,7 +70,7 @@ func (f *firstOfKind) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (f *firstOfKind) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == "retryable: "+policy.BreakerChanged.String() {
+	if strings.HasPrefix(r.Message, "retryable: breaker ") {
 		return nil
 	}
 	key := r.Level.String() + "|" + r.Message

@@ -33,7 +33,7 @@ type stats struct {
 	fastFails       atomic.Int64 // INCRs refused by the open breaker
 	slowestFastFail atomic.Int64 // ns
 
-	retries, gaveUp, refused, fallbacks, swallowed atomic.Int64
+	retries, recovered, gaveUp, refused, fallbacks, swallowed atomic.Int64
 
 	mu    sync.Mutex
 	trans map[string]int // "closed -> open": count
@@ -64,6 +64,8 @@ func (s *stats) observer(say func(string, ...any)) func(policy.Event) {
 		switch e.Kind {
 		case policy.RetryScheduled:
 			s.retries.Add(1)
+		case policy.Recovered:
+			s.recovered.Add(1)
 		case policy.GaveUp:
 			s.gaveUp.Add(1)
 		case policy.Refused:
@@ -86,18 +88,18 @@ func (s *stats) observer(say func(string, ...any)) func(policy.Event) {
 func transitionNote(from, to breaker.State) string {
 	switch {
 	case to == breaker.Open && from == breaker.Closed:
-		return ": too many failures in a row, calls now fail fast with CircuitOpen"
+		return ": too many failed calls in a row, calls now fail fast with CircuitOpen"
 	case to == breaker.Open:
-		return ": the probe failed, open again"
+		return ": the PING failed, open again, for longer"
 	case to == breaker.HalfOpen:
-		return ": open time over, one probe call let through"
+		return ": open time over, the breaker PINGs the node"
 	case to == breaker.Closed && from == breaker.HalfOpen:
-		return ": the probe succeeded, traffic flows again"
+		return ": the PING succeeded, traffic flows again"
 	}
 	return ""
 }
 
-// closings is the number of times a breaker closed after a probe.
+// closings is the number of times a breaker closed after a PING.
 func (s *stats) closings() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,10 +136,10 @@ func contains(list []string, s string) bool {
 
 // snapshot is a copy of the counters at one moment.
 type snapshot struct {
-	seen                                           [numOps][numClasses]int64
-	misses, fastFails                              int64
-	slowestFastFail                                time.Duration
-	retries, gaveUp, refused, fallbacks, swallowed int64
+	seen                                                      [numOps][numClasses]int64
+	misses, fastFails                                         int64
+	slowestFastFail                                           time.Duration
+	retries, recovered, gaveUp, refused, fallbacks, swallowed int64
 }
 
 func (s *stats) snapshot() snapshot {
@@ -151,6 +153,7 @@ func (s *stats) snapshot() snapshot {
 	n.fastFails = s.fastFails.Load()
 	n.slowestFastFail = time.Duration(s.slowestFastFail.Load())
 	n.retries = s.retries.Load()
+	n.recovered = s.recovered.Load()
 	n.gaveUp = s.gaveUp.Load()
 	n.refused = s.refused.Load()
 	n.fallbacks = s.fallbacks.Load()
@@ -169,6 +172,7 @@ func (n snapshot) sub(m snapshot) snapshot {
 	n.misses -= m.misses
 	n.fastFails -= m.fastFails
 	n.retries -= m.retries
+	n.recovered -= m.recovered
 	n.gaveUp -= m.gaveUp
 	n.refused -= m.refused
 	n.fallbacks -= m.fallbacks

@@ -13,12 +13,24 @@
 // With retryable the policy names the best-effort commands once:
 // LogAndContinue("set") (go-redis's Set with an expiration sends SET ...
 // EX, its form of SETEX). After its retries, a recoverable failure of SET
-// is logged with the policy's slog logger, reported to its observer,
-// and the call returns nil. Only recoverable classes are swallowed: a
-// WRONGTYPE or a canceled context still reaches the caller, and commands
-// that are not named keep returning their errors.
+// is reported to the policy's observer and the call returns nil. Only
+// recoverable classes are swallowed: a WRONGTYPE or a canceled context
+// still reaches the caller, and commands that are not named keep
+// returning their errors.
 //
-// It runs against an embedded miniredis, which it stops halfway:
+// Two loggers share the work. The application logs its own warning for
+// each swallowed write, from a policy.Observe function: redis-py's except
+// clause, declared once. The policy's own slog logger (policy.Logger) is
+// for the operator: it writes each decision at Debug only, and above that
+// what matters during an incident: the breaker opening (Warn) and closing
+// (Info), and a summary of what the policy did (Warn), when the breaker
+// closes or every 10 s while failures go on. The outage here opens the
+// breaker after five failed writes, so the sixth is refused at once; when
+// the server is back, the breaker's own PING closes it and the summary
+// counts the outage.
+//
+// It starts a throwaway redis-server from PATH, or an in-process miniredis
+// when there is none, which it stops halfway and then restarts:
 //
 //	go run ./examples/logcontinue
 package main
@@ -30,7 +42,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-retryable/retryable"
@@ -42,19 +53,28 @@ import (
 func main() { program.Main("logcontinue", run) }
 
 func run(ctx context.Context, w io.Writer) error {
-	m := miniredis.NewMiniRedis()
-	if err := m.Start(); err != nil {
-		return err
-	}
-	defer m.Close()
-
-	// Warn level: give-ups and swallowed errors, not each retry.
-	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: dropTime}))
-	p, err := policy.Default().With(policy.LogAndContinue("set"), policy.Logger(logger))
+	srv, err := program.OwnRedis(ctx)
 	if err != nil {
 		return err
 	}
-	rdb, err := hooks.NewClient(&redis.Options{Addr: m.Addr(), DisableIdentity: true, DialTimeout: 250 * time.Millisecond}, p)
+	defer srv.Close()
+	// The policy's logger writes the breaker's closing from the breaker's
+	// own goroutine: out keeps the lines whole and in order.
+	out := program.NewOutput(w)
+	out.Printf("Redis: %s at %s\n", srv.Kind, srv.Addr)
+
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: dropTime}))
+	// The application's warning for each write the policy swallowed.
+	warn := func(e policy.Event) {
+		if e.Kind == policy.Swallowed {
+			logger.Warn("failed to cache, continuing without cache", "command", e.Command, "class", e.Class, "error", e.Err)
+		}
+	}
+	p, err := policy.Default().With(policy.LogAndContinue("set"), policy.Observe(warn), policy.Logger(logger))
+	if err != nil {
+		return err
+	}
+	rdb, err := hooks.NewClient(&redis.Options{Addr: srv.Addr, DisableIdentity: true, DialTimeout: 250 * time.Millisecond}, p)
 	if err != nil {
 		return err
 	}
@@ -66,36 +86,48 @@ func run(ctx context.Context, w io.Writer) error {
 	render := func(id string) error {
 		report := "report " + id + ": all systems nominal"
 		err := rdb.Set(ctx, "report:"+id, report, time.Hour).Err()
-		fmt.Fprintf(w, "SET report:%s EX 3600: err = %v; served %q\n", id, err, report)
-		return err
+		out.Printf("SET report:%s EX 3600: err = %v; served %q\n", id, err, report)
+		if err != nil {
+			return fmt.Errorf("logcontinue: SET was not swallowed: %w", err)
+		}
+		return nil
 	}
 
-	fmt.Fprintln(w, "cache up:")
+	out.Printf("cache up:\n")
 	if err := render("1"); err != nil {
 		return err
 	}
 	// A bug is not swallowed: SET with a zero TTL is an error reply.
 	err = rdb.Do(ctx, "set", "report:bad", "x", "ex", 0).Err()
-	fmt.Fprintf(w, "SET report:bad x EX 0 (a bug): err = %v (class %v)\n", err, retryable.Classify(err))
+	out.Printf("SET report:bad x EX 0 (a bug): err = %v (class %v)\n", err, retryable.Classify(err))
 	if retryable.Classify(err) != retryable.Response {
 		return fmt.Errorf("logcontinue: SET with a zero TTL: %v, want an error reply", err)
 	}
 
-	m.Close()
-	fmt.Fprintln(w, "cache down (the server is stopped):")
-	for _, id := range []string{"2", "3"} {
+	srv.Stop()
+	out.Printf("cache down (the server is stopped):\n")
+	for _, id := range []string{"2", "3", "4", "5", "6", "7"} {
 		if err := render(id); err != nil {
-			return fmt.Errorf("logcontinue: SET was not swallowed: %w", err)
+			return err
 		}
 	}
-
 	// GET is not named: its failure is the caller's to see.
 	err = rdb.Get(ctx, "report:1").Err()
-	fmt.Fprintf(w, "GET report:1 (not best-effort): err = %v (class %v)\n", err, retryable.Classify(err))
+	out.Printf("GET report:1 (not best-effort): err = %v (class %v)\n", err, retryable.Classify(err))
 	if err == nil {
 		return fmt.Errorf("logcontinue: GET succeeded on a stopped server")
 	}
-	return nil
+
+	out.Printf("cache back (the server is restarted):\n")
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := out.WaitFor(wait, `msg="retryable: summary of the outage"`); err != nil {
+		return err
+	}
+	return render("8")
 }
 
 // dropTime removes the time from log records, to keep the output short.

@@ -1,50 +1,69 @@
 package main
 
 import (
-	"bytes"
-	"context"
+	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/go-retryable/retryable/breaker"
+	"github.com/go-retryable/retryable/examples/internal/examplestest"
+	"github.com/go-retryable/retryable/examples/internal/program"
 )
 
 func TestRun(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var buf bytes.Buffer
-	if err := run(ctx, &buf); err != nil {
-		t.Fatalf("run: %v\n%s", err, buf.String())
-	}
-	out := buf.String()
-	t.Logf("output:\n%s", out)
-
-	// The lines that must appear, in order.
-	want := []string{
-		`SET report:1 EX 3600: err = <nil>; served "report 1: all systems nominal"`,
-		"SET report:bad x EX 0 (a bug): err = ERR invalid expire time", // real Redis and miniredis word the rest differently
-		"(class Response)",
-		"cache down",
-		`msg="retryable: error swallowed" command=set `,
-		`SET report:2 EX 3600: err = <nil>; served "report 2`,
-		`msg="retryable: error swallowed" command=set `,
-		`SET report:3 EX 3600: err = <nil>; served "report 3`,
-		"GET report:1 (not best-effort): err = ",
-	}
-	rest := out
-	for _, l := range want {
-		i := strings.Index(rest, l)
-		if i < 0 {
-			t.Fatalf("output lacks %q after the lines before it", l)
-		}
-		rest = rest[i+len(l):]
-	}
-	if n := strings.Count(out, "error swallowed"); n != 2 {
-		t.Errorf("%d swallowed errors logged, want 2: one per SET while the server is down", n)
-	}
-	if strings.Contains(out, `msg="retryable: error swallowed" command=get`) {
-		t.Error("GET's error was swallowed")
-	}
-	if strings.Contains(out, "(class OK)") {
-		t.Error("a call that should fail succeeded")
+	for _, tt := range []struct {
+		name  string
+		setup func(t *testing.T)
+		kind  string
+	}{
+		{"redis-server on PATH", func(t *testing.T) { examplestest.RedisOnPath(t) }, program.Process},
+		{"no Redis at all", func(t *testing.T) { examplestest.NoRedis(t) }, program.InProcess},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.setup(t)
+			out := examplestest.Run(t, run)
+			const swallowed = `msg="failed to cache, continuing without cache" command=set `
+			examplestest.InOrder(t, out,
+				"Redis: "+tt.kind+" at 127.0.0.1:",
+				`SET report:1 EX 3600: err = <nil>; served "report 1: all systems nominal"`,
+				"SET report:bad x EX 0 (a bug): err = ERR invalid expire time", // real Redis and miniredis word the rest differently
+				"(class Response)",
+				"cache down",
+				swallowed+"class=Connection ",
+				`SET report:2 EX 3600: err = <nil>; served "report 2`,
+				// The fifth failed write opens the breaker; the sixth is
+				// refused, and swallowed too.
+				`level=WARN msg="retryable: breaker open" `,
+				swallowed+"class=Connection ",
+				`SET report:6 EX 3600: err = <nil>; served "report 6`,
+				swallowed+"class=CircuitOpen ",
+				`SET report:7 EX 3600: err = <nil>; served "report 7`,
+				"GET report:1 (not best-effort): err = breaker: ",
+				"(class CircuitOpen)",
+				"cache back (the server is restarted):",
+				`level=INFO msg="retryable: breaker closed" `,
+				`level=WARN msg="retryable: summary of the outage" `,
+				`SET report:8 EX 3600: err = <nil>; served "report 8`,
+			)
+			if n := strings.Count(out, swallowed); n != 6 {
+				t.Errorf("%d swallowed writes logged, want 6: one per SET while the server is down", n)
+			}
+			if n := strings.Count(out, "class=Connection "); n != breaker.DefaultConsecutiveFailures {
+				t.Errorf("%d writes failed on the network, want %d: the breaker opens then", n, breaker.DefaultConsecutiveFailures)
+			}
+			// The summary counts what the application's warnings said.
+			summary := regexp.MustCompile(`msg="retryable: summary of the outage" .*`).FindString(out)
+			for _, want := range []string{" swallowed=6 ", " refused=2 "} {
+				if !strings.Contains(summary, want) {
+					t.Errorf("the summary lacks %q: %s", want, summary)
+				}
+			}
+			if strings.Contains(out, "level=DEBUG") {
+				t.Error("the policy's Debug records were written at level Info")
+			}
+			if strings.Contains(out, "(class OK)") {
+				t.Error("a call that should fail succeeded")
+			}
+		})
 	}
 }

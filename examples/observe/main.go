@@ -1,19 +1,26 @@
 // Command observe shows what a policy decides, as log records with log/slog
 // and as OpenTelemetry metrics with the retryableotel module.
 //
-// policy.Logger takes a *slog.Logger: the policy logs its decisions
-// (retries, give-ups, refusals, breaker changes, fallbacks, swallowed
-// errors) with attributes such as command, class and reason. policy.Observe
-// takes a function that receives each decision as a policy.Event; the
-// retryableotel module's Metrics.Observe is one, which turns them into
-// counters, a gauge of each node's breaker state and a histogram of retry
-// delays.
+// policy.Logger takes a *slog.Logger, meant to be read by a person during
+// an incident: the breaker opening (Warn) and closing (Info), and a summary
+// (Warn) of the retries, recoveries, give-ups, refusals, fallbacks and
+// swallowed errors since the last one, when a breaker closes or every 10 s
+// while failures go on. Each decision is logged on its own at Debug, with
+// attributes such as command, attempt, class and reason; this program
+// shows them all. policy.Observe takes a function that receives each
+// decision as a policy.Event; the retryableotel module's Metrics.Observe is
+// one, which turns them into counters, a gauge of each node's breaker state
+// and histograms of retry delays and of the attempts of recovered calls.
 //
-// The program stages an outage: it kills its Redis, keeps sending commands
-// (the breaker opens, the fallback answers GETs, the best-effort SETs are
-// swallowed, INCRs fail), restarts it and waits for the breaker to close.
-// Then it prints the metrics. A real program would export them (OTLP,
-// Prometheus) instead of reading them with the SDK's ManualReader.
+// The program's first connection fails, as if Redis were still starting,
+// so its first command recovers at its second attempt. Then it stages an
+// outage: it kills its Redis and keeps sending commands (the breaker opens
+// after five failed calls, the fallback answers GETs, the best-effort SETs
+// are swallowed, INCRs fail), and restarts it: the breaker, which PINGs the
+// node itself while it is open, closes on its own, with no traffic needed,
+// and the logger writes the summary of the outage. Then it prints the
+// metrics. A real program would export them (OTLP, Prometheus) instead of
+// reading them with the SDK's ManualReader.
 //
 // It starts a throwaway redis-server from PATH, or an in-process miniredis
 // when there is none:
@@ -23,16 +30,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/go-retryable/retryable"
-	"github.com/go-retryable/retryable/breaker"
 	"github.com/go-retryable/retryable/examples/internal/program"
 	"github.com/go-retryable/retryable/hooks"
 	retryableotel "github.com/go-retryable/retryable/otel"
@@ -47,7 +56,10 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer srv.Close()
-	fmt.Fprintf(w, "Redis: %s at %s\n", srv.Kind, srv.Addr)
+	// The logger hears the breaker's changes on the breaker's own
+	// goroutine: out keeps the lines whole and in order.
+	out := program.NewOutput(w)
+	out.Printf("Redis: %s at %s\n", srv.Kind, srv.Addr)
 
 	// Metrics: an SDK MeterProvider whose reader this program reads itself.
 	reader := sdkmetric.NewManualReader()
@@ -60,10 +72,9 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// Logs: every decision down to Debug, without timestamps to keep the
 	// output short.
-	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: dropTime}))
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: dropTime}))
 
 	p, err := policy.Default().With(
-		policy.Breaker(breaker.Settings{OpenTimeout: 200 * time.Millisecond}), // the default's 5 s is long for a demo
 		policy.Command([]string{"get"}, policy.Fallback(fromDatabase)),
 		policy.LogAndContinue("set"),
 		policy.Logger(logger),
@@ -72,7 +83,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rdb, err := hooks.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: 250 * time.Millisecond}, p)
+	rdb, err := hooks.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: 250 * time.Millisecond, Dialer: failFirstDial()}, p)
 	if err != nil {
 		return err
 	}
@@ -82,32 +93,32 @@ func run(ctx context.Context, w io.Writer) error {
 		_ = rdb.Set(ctx, "page:/", "<html>", time.Minute).Err()
 		_ = rdb.Get(ctx, "user:1").Err()
 		if err := rdb.Incr(ctx, "visits").Err(); err != nil {
-			fmt.Fprintf(w, "INCR visits: %v (class %v)\n", err, retryable.Classify(err))
+			out.Printf("INCR visits: %v (class %v)\n", err, retryable.Classify(err))
 		}
 	}
-	fmt.Fprintln(w, "== Redis up")
+	out.Printf("== Redis up (the first connection attempt fails)\n")
 	traffic()
 
-	fmt.Fprintln(w, "== Redis killed")
+	out.Printf("== Redis killed\n")
 	srv.Stop()
-	traffic() // retries, then the breaker opens
-	traffic() // refused at once
+	traffic() // three calls fail after their retries
+	traffic() // the fifth failed call opens the breaker; the INCR after it is refused
 
-	fmt.Fprintln(w, "== Redis restarted")
+	out.Printf("== Redis restarted\n")
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	brk := p.Breakers().Get(srv.Addr)
-	for brk.State() != breaker.Closed {
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
-			return fmt.Errorf("the breaker did not close (state %v): %w", brk.State(), err)
-		}
-		traffic()
+	// No traffic is needed for the breaker to close: its own PING finds
+	// the node, and the logger writes the summary of the outage.
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := out.WaitFor(wait, `msg="retryable: summary of the outage"`); err != nil {
+		return fmt.Errorf("the breaker did not close (state %v): %w", p.Breakers().Get(srv.Addr).State(), err)
 	}
 	traffic()
 
-	fmt.Fprintln(w, "== metrics")
-	return printMetrics(ctx, w, reader)
+	out.Printf("== metrics\n")
+	return printMetrics(ctx, out, reader)
 }
 
 // fromDatabase is the fallback for GET: it answers from the application's
@@ -129,13 +140,15 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// failFirstDial returns a go-redis Dialer whose first dial fails with a
+// refused connection, as a Redis that is still starting refuses it.
+func failFirstDial() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var dials atomic.Int64
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) == 1 {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connection refused (simulated)")}
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
 	}
 }

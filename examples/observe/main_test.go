@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,15 +32,22 @@ func TestRun(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.setup(t)
 			out := examplestest.Run(t, run)
-			// The log records: their levels and messages are the
-			// library's to change; commands and classes are stable.
+			// The log records: the recovered first call, the outage's
+			// calls at Debug, the breaker opening and closing, and the
+			// summary, once the breaker closed by itself.
 			examplestest.InOrder(t, out,
 				"Redis: "+tt.kind+" at ",
+				"== Redis up",
+				`level=DEBUG msg="retryable: recovered" event=recovered command=set `, "attempt=2 class=Connection",
 				"== Redis killed",
-				"command=set", "class=Connection",
-				"command=get",
+				`msg="retryable: gave up" event="gave up" command=set `, `reason="attempts exhausted" class=Connection`,
+				`level=WARN msg="retryable: breaker open" `,
+				`msg="retryable: gave up" event="gave up" command=get `, `reason="circuit open" class=Connection`,
+				`msg="retryable: refused" event=refused command=incr `,
 				"INCR visits: breaker: ", "(class CircuitOpen)",
 				"== Redis restarted",
+				`level=INFO msg="retryable: breaker closed" `,
+				`level=WARN msg="retryable: summary of the outage" `, " recovered=1 ", " fallbacks=2 swallowed=2 ",
 				"== metrics",
 			)
 			// Every instrument has points, with the attributes that matter.
@@ -48,13 +56,18 @@ func TestRun(t *testing.T) {
 				"retryable.breaker.state{retryable.breaker.state=closed,server.address=127.0.0.1,server.port=",
 				"retryable.breaker.transitions{retryable.breaker.previous_state=closed,retryable.breaker.state=open,",
 				"retryable.breaker.transitions{retryable.breaker.previous_state=half_open,retryable.breaker.state=closed,",
-				"retryable.fallbacks{db.operation.name=GET,",
-				"retryable.give_ups{db.operation.name=",
+				"retryable.fallbacks{db.operation.name=GET,error.type=Connection} 2\n",
+				"retryable.give_ups{db.operation.name=GET,error.type=Connection,retryable.reason=circuit_open} 1\n",
+				"retryable.recoveries{db.operation.name=SET,error.type=Connection} 1\n",
+				"retryable.recovery.attempts{db.operation.name=SET,error.type=Connection} count=1 sum=2\n",
 				"retryable.refusals{db.operation.name=INCR,retryable.refused_by=breaker,",
 				"retryable.retries{db.operation.name=",
 				"retryable.retry.delay{db.operation.name=",
-				"retryable.swallowed_errors{db.operation.name=SET,",
+				"retryable.swallowed_errors{db.operation.name=SET,error.type=Connection} 2\n",
 			)
+			if n := strings.Count(out, "INCR visits: "); n != 2 {
+				t.Errorf("%d INCRs failed, want 2: two during the outage, none after the breaker closed", n)
+			}
 		})
 	}
 }
@@ -69,6 +82,7 @@ func Example_printMetrics() {
 	metrics.Observe(policy.Event{Kind: policy.RetryScheduled, Command: "get", Attempt: 1, Delay: 20 * time.Millisecond, Class: retryable.Timeout})
 	metrics.Observe(policy.Event{Kind: policy.BreakerChanged, Node: "127.0.0.1:6380", From: breaker.Closed, To: breaker.Open})
 	metrics.Observe(policy.Event{Kind: policy.FallbackUsed, Command: "get", Class: retryable.CircuitOpen})
+	metrics.Observe(policy.Event{Kind: policy.Recovered, Command: "get", Attempt: 2, Class: retryable.Timeout})
 	_ = printMetrics(context.Background(), os.Stdout, reader)
 	fmt.Println("done")
 	// Output:
@@ -77,6 +91,8 @@ func Example_printMetrics() {
 	// retryable.breaker.state{retryable.breaker.state=open,server.address=127.0.0.1,server.port=6380} 1
 	// retryable.breaker.transitions{retryable.breaker.previous_state=closed,retryable.breaker.state=open,server.address=127.0.0.1,server.port=6380} 1
 	// retryable.fallbacks{db.operation.name=GET,error.type=CircuitOpen} 1
+	// retryable.recoveries{db.operation.name=GET,error.type=Timeout} 1
+	// retryable.recovery.attempts{db.operation.name=GET,error.type=Timeout} count=1 sum=2
 	// retryable.retries{db.operation.name=GET,error.type=Timeout} 1
 	// retryable.retry.delay{db.operation.name=GET,error.type=Timeout} count=1 sum=0.0200s
 	// done

@@ -34,7 +34,11 @@ func printMetrics(ctx context.Context, w io.Writer, reader *sdkmetric.ManualRead
 				}
 			case metricdata.Histogram[float64]:
 				for _, dp := range d.DataPoints {
-					lines = append(lines, fmt.Sprintf("%s{%s} count=%d sum=%.4fs", md.Name, attrs(dp.Attributes.ToSlice()), dp.Count, dp.Sum))
+					lines = append(lines, fmt.Sprintf("%s{%s} count=%d sum=%.4f%s", md.Name, attrs(dp.Attributes.ToSlice()), dp.Count, dp.Sum, md.Unit))
+				}
+			case metricdata.Histogram[int64]:
+				for _, dp := range d.DataPoints {
+					lines = append(lines, fmt.Sprintf("%s{%s} count=%d sum=%d", md.Name, attrs(dp.Attributes.ToSlice()), dp.Count, dp.Sum))
 				}
 			}
 		}

@@ -1,5 +1,5 @@
 // Command quickstart wraps a go-redis client in retryable's default policy
-// and shows it retrying a connection that failed.
+// and shows it retrying a connection that failed, and the call recovering.
 //
 // It uses the Redis at REDIS_ADDR when that is set; otherwise it starts a
 // throwaway redis-server from PATH on a free port, or, when there is none,
@@ -37,11 +37,15 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// The production default (3 attempts, jittered exponential backoff, a
 	// circuit breaker per node, a retry budget), plus an observer that
-	// prints each retry the policy decides on.
+	// prints each retry the policy decides on, and the attempt that
+	// succeeded after one.
 	p, err := policy.Default().With(policy.Observe(func(e policy.Event) {
-		if e.Kind == policy.RetryScheduled {
+		switch e.Kind {
+		case policy.RetryScheduled:
 			fmt.Fprintf(w, "  attempt %d failed: %v (class %v); retry in %v\n",
 				e.Attempt, e.Err, e.Class, e.Delay.Round(100*time.Microsecond))
+		case policy.Recovered:
+			fmt.Fprintf(w, "  attempt %d succeeded: the call recovered\n", e.Attempt)
 		}
 	}))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,11 +37,15 @@ func TestRun(t *testing.T) {
 				"Redis: "+tt.kind+" at 127.0.0.1:",
 				"SET greeting hello",
 				"  attempt 1 failed: dial tcp: connection refused (simulated) (class Connection); retry in ",
+				"  attempt 2 succeeded: the call recovered\n",
 				`GET greeting = "hello", err = <nil>`,
 				"GET no-such-key: err == redis.Nil is true (class OK",
 			)
 			if n := len(regexp.MustCompile(`attempt \d failed`).FindAllString(out, -1)); n != 1 {
 				t.Errorf("%d retries, want 1: only the first dial fails", n)
+			}
+			if n := strings.Count(out, "recovered"); n != 1 {
+				t.Errorf("%d calls recovered, want 1: the SET whose first dial failed", n)
 			}
 			if tt.kind == program.Process {
 				// The throwaway server is gone once run returns.

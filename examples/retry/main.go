@@ -61,6 +61,8 @@ func run(ctx context.Context, w io.Writer) error {
 				fmt.Fprintf(w, "  attempt %d: %v (%v): retry in %v\n", e.Attempt, e.Class, e.Err, e.Delay)
 			case policy.GaveUp:
 				fmt.Fprintf(w, "  attempt %d: %v (%v): gave up, %v\n", e.Attempt, e.Class, e.Err, e.Reason)
+			case policy.Recovered:
+				fmt.Fprintf(w, "  attempt %d: succeeded, after %v\n", e.Attempt, e.Class)
 			}
 		}),
 	)

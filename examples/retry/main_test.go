@@ -29,10 +29,12 @@ func TestRun(t *testing.T) {
 		"  attempt 1: " + loading + ": retry in 20ms",
 		"  attempt 2: " + loading + ": retry in 40ms",
 		"  attempt 3: " + loading + ": retry in 80ms",
+		"  attempt 4: succeeded, after BusyLoading",
 		`GET config = "v1", err = <nil>`,
 		"INCR while the server answers LOADING to the next 2 commands:",
 		"  attempt 1: " + loading + ": retry in 20ms",
 		"  attempt 2: " + loading + ": retry in 40ms",
+		"  attempt 3: succeeded, after BusyLoading",
 		"INCR visits = 1, err = <nil>: it ran exactly once",
 		"GET with the server stopped:",
 	}

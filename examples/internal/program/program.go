@@ -38,3 +38,20 @@ type Quiet struct{}
 
 // Printf drops the message.
 func (Quiet) Printf(context.Context, string, ...any) {}
+
+// Until polls cond every 5 ms until it holds. It returns an error naming
+// what it waited for when limit passes first, or ctx is done.
+func Until(ctx context.Context, limit time.Duration, what string, cond func() bool) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not within %v: %w", what, limit, ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}

@@ -1,10 +1,13 @@
 package program_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,4 +136,42 @@ func ExampleRedis() {
 	srv.Close() // does nothing: the server is not the example's
 	// Output:
 	// REDIS_ADDR cache.example:6379 <nil>
+}
+
+func TestOutput(t *testing.T) {
+	var buf bytes.Buffer
+	out := program.NewOutput(&buf)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 100 {
+			out.Printf("line %d\n", i)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := out.WaitFor(ctx, "line 99\n"); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if n := strings.Count(buf.String(), "\n"); n != 100 {
+		t.Errorf("%d lines written, want 100", n)
+	}
+	short, cancel2 := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel2()
+	if err := out.WaitFor(short, "line 100"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitFor a line never written = %v, want the deadline", err)
+	}
+}
+
+func TestUntil(t *testing.T) {
+	ctx := context.Background()
+	n := 0
+	if err := program.Until(ctx, 10*time.Second, "three polls", func() bool { n++; return n == 3 }); err != nil || n != 3 {
+		t.Errorf("Until = %v after %d polls, want nil after 3", err, n)
+	}
+	err := program.Until(ctx, 20*time.Millisecond, "never", func() bool { return false })
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "never: ") {
+		t.Errorf("Until a condition that never holds = %v", err)
+	}
 }
