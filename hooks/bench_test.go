@@ -30,7 +30,7 @@ func BenchmarkProcessHook(b *testing.B) {
 		{"default-no-breaker", newClientHook(noBreaker, nil, "127.0.0.1:6379", false).ProcessHook(okNext)},
 		{"default", newClientHook(policy.Default(), nil, "127.0.0.1:6379", false).ProcessHook(okNext)},
 		{"cluster-top", newRingHook(policy.Default()).ProcessHook(okNext)},
-		{"cluster-node", newNodeHook(engineOf(policy.Default()), &guard{node: "n", brk: policy.Default().Breakers().Get("n")}, true).ProcessHook(okNext)},
+		{"cluster-node", newNodeHook(engineOf(policy.Default()), &guard{node: "n", brk: policy.Default().Breakers().Get("n")}, new(inFlight), true).ProcessHook(okNext)},
 	}
 	for _, c := range cases {
 		cmd := redis.NewStringCmd(ctx, "get", "k")

@@ -182,3 +182,32 @@ func ExampleNewClient() {
 	// Output:
 	// Connection retry with backoff or fall back to an alternative
 }
+
+// Customising the default policy is one With; NoRetry turns retries off for
+// one call, a health check for instance.
+func ExampleNewClient_customDefault() {
+	ctx := context.Background()
+	p, err := policy.Default().With(policy.MaxAttempts(5), policy.Logger(slog.Default()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rdb, err := hooks.NewClient(&redis.Options{Addr: down}, p)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rdb.Close()
+	retries := 0
+	counted, _ := p.With(policy.Observe(func(e policy.Event) {
+		if e.Kind == policy.RetryScheduled {
+			retries++
+		}
+	}))
+	check, _ := hooks.NewClient(&redis.Options{Addr: down}, counted)
+	defer check.Close()
+	err = check.Ping(policy.NoRetry(ctx)).Err()
+	fmt.Println(retryable.Classify(err), retries)
+	// Output:
+	// Connection 0
+}

@@ -33,7 +33,8 @@ func engineOf(p policy.Policy) *engine {
 // retryHook runs the policy's retry loop. On a plain or Sentinel client
 // it also guards the client's node with its breaker; at the top of a
 // ClusterClient or Ring it guards nothing itself (each node hook guards
-// its node) and talks to the node hooks through marks (see node.go).
+// its node) and talks to the node hooks through its in-flight table (see
+// node.go).
 type retryHook struct {
 	eng *engine
 	// slow and budget are eng.Slow and eng.Budget, read by every call.
@@ -52,8 +53,9 @@ type retryHook struct {
 	// breaker by the address the connection reached.
 	failover bool
 	client   *redis.Client // the plain or Sentinel client, for probes
-	// marks is set at the top of a ClusterClient or Ring.
-	marks bool
+	// inFlight is the table the node hooks read, at the top of a
+	// ClusterClient or Ring; nil elsewhere.
+	inFlight *inFlight
 	// reload asks a ClusterClient to refresh its slot map after failures
 	// that suggest the topology changed; nil elsewhere.
 	reload func()
@@ -87,7 +89,7 @@ func newClientHook(p policy.Policy, c *redis.Client, node string, failover bool)
 // newClusterHook returns the hook at the top of a ClusterClient.
 func newClusterHook(p policy.Policy, c *redis.ClusterClient) *retryHook {
 	h := newHook(p)
-	h.marks = true
+	h.inFlight = new(inFlight)
 	h.reload = func() { c.ReloadState(context.Background()) }
 	return h
 }
@@ -95,7 +97,7 @@ func newClusterHook(p policy.Policy, c *redis.ClusterClient) *retryHook {
 // newRingHook returns the hook at the top of a Ring.
 func newRingHook(p policy.Policy) *retryHook {
 	h := newHook(p)
-	h.marks = true
+	h.inFlight = new(inFlight)
 	return h
 }
 
@@ -132,13 +134,13 @@ func (h *retryHook) DialHook(next redis.DialHook) redis.DialHook {
 
 // ProcessHook runs a single command under the policy.
 func (h *retryHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return enter(h, next, func(cmd redis.Cmder) *call { return &call{cmd: cmd, next: next} })
+	return enter(h, next, func(cmd redis.Cmder) call { return call{cmd: cmd, next: next} })
 }
 
 // ProcessPipelineHook runs a pipeline or a MULTI/EXEC transaction under
 // the policy.
 func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return enter(h, next, func(cmds []redis.Cmder) *call { return &call{cmds: cmds, nextBatch: next} })
+	return enter(h, next, func(cmds []redis.Cmder) call { return call{cmds: cmds, nextBatch: next} })
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -112,21 +112,23 @@ func installClient(c *redis.Client, p policy.Policy) {
 }
 
 func installCluster(c *redis.ClusterClient, p policy.Policy) {
-	c.AddHook(newClusterHook(p, c))
+	h := newClusterHook(p, c)
+	c.AddHook(h)
 	// Every node gets a hook, breaker or not: go-redis's cluster loops
 	// retry failures whatever MaxRetries says, and only the node hook can
 	// keep them from repeating a command (node.go).
-	eachNode(p, true, c.OnNewNode, c.ForEachShard)
+	eachNode(p, h.inFlight, true, c.OnNewNode, c.ForEachShard)
 }
 
 func installRing(c *redis.Ring, p policy.Policy) {
-	c.AddHook(newRingHook(p))
-	eachNode(p, false, c.OnNewNode, c.ForEachShard)
+	h := newRingHook(p)
+	c.AddHook(h)
+	eachNode(p, h.inFlight, false, c.OnNewNode, c.ForEachShard)
 }
 
 // eachNode adds a node hook to every node client, those that exist and
 // those made later, once per client.
-func eachNode(p policy.Policy, cluster bool, onNew func(func(*redis.Client)),
+func eachNode(p policy.Policy, f *inFlight, cluster bool, onNew func(func(*redis.Client)),
 	forEach func(context.Context, func(context.Context, *redis.Client) error) error) {
 	eng := engineOf(p)
 	var seen sync.Map
@@ -135,7 +137,7 @@ func eachNode(p policy.Policy, cluster bool, onNew func(func(*redis.Client)),
 			return
 		}
 		addr := n.Options().Addr
-		n.AddHook(newNodeHook(eng, newGuard(addr, eng.Breakers.Get(addr), n), cluster))
+		n.AddHook(newNodeHook(eng, newGuard(addr, eng.Breakers.Get(addr), n), f, cluster))
 	}
 	onNew(add)
 	_ = forEach(context.Background(), func(_ context.Context, n *redis.Client) error {

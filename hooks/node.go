@@ -3,7 +3,10 @@ package hooks
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -15,52 +18,122 @@ import (
 // which runs the retry loop, and the hook on each of its node clients,
 // which guards that node with its breaker. It is kept in this file only.
 //
-//  1. Marks. Before each attempt of a single command the top hook sets the
-//     command's error to markFirst or markRetry (go-redis never reads a
-//     command's error before a node runs it); before a retry of a batch it
-//     sets every command's error to markRetry. A node hook clears the mark
-//     before the command is sent. A mark tells the node hook that a retry
-//     loop of this library runs above it, and whether this attempt is a
-//     retry: each call counts once against a node's breaker, at its first
-//     attempt. A command that reaches a node hook without a mark comes from
-//     elsewhere (the Tx of ClusterClient.Watch, a node client used through
-//     ForEachShard) and is judged on its own. The top hook removes any mark
-//     go-redis left in place, so that no mark reaches a caller.
+//  1. In flight. Around each attempt of a single command the top hook
+//     puts the command in the client's inFlight table, with whether the
+//     attempt is a retry, and takes it out after. A node hook that finds
+//     a command there knows that a retry loop of this library runs above
+//     it, and whether this attempt is a retry: each call counts once
+//     against a node's breaker, at its first attempt. A command that is
+//     not there comes from elsewhere (the Tx of ClusterClient.Watch, a
+//     node client used through ForEachShard, a command go-redis fans out
+//     to several shards) and is judged on its own. The table is beside
+//     the command, not on it, so that no other hook sees a trace of it.
 //
 //  2. Verdicts. go-redis's cluster loop (ClusterClient.process) retries a
 //     command after EOF, a timeout, LOADING, CLUSTERDOWN, ..., whatever
 //     MaxRetries says, without asking whether it may run twice. So a node
-//     hook of a cluster returns the failure of a marked command as a
+//     hook of a cluster returns the failure of a command in flight as a
 //     *verdict: an error go-redis does not retry (no Unwrap, no Timeout
 //     method, no prefix go-redis matches), carrying the node's error, its
 //     class and execution, and the node. The top hook unwraps it at once,
-//     so the caller sees only go-redis's own error. MOVED, ASK and
-//     ErrClosed pass as they are: go-redis must follow them, and a command
-//     it re-sends for them keeps the error as its mark.
+//     so the caller sees only go-redis's own error; a hook added to the
+//     ClusterClient after this library's sits between the two and sees
+//     the verdict of a failed command. MOVED, ASK and ErrClosed pass as
+//     they are: go-redis must follow them.
 //
 //  3. Re-sends. go-redis's cluster pipeline loop re-sends a node's whole
 //     batch after one of its replies was lost, the commands whose replies
 //     it had read included. A node hook of a cluster recognises a re-send
-//     by the errors its commands carry and sends on only the commands
-//     being redirected (MOVED, ASK, and the ASKING before them); the others
-//     keep their outcome, and the top hook's policy decides about the
-//     whole pipeline. MULTI/EXEC batches are left to go-redis, whose
-//     transaction loop re-sends only after failures that prove EXEC did
-//     not run.
+//     by the errors its commands carry (a batch the top hook sends, first
+//     or retried, has none) and sends on only the commands being
+//     redirected (MOVED, ASK, and the ASKING before them); the others keep
+//     their outcome, and the top hook's policy decides about the whole
+//     pipeline. MULTI/EXEC batches are left to go-redis, whose transaction
+//     loop re-sends only after failures that prove EXEC did not run.
 
-// mark is the type of markFirst and markRetry.
-type mark struct{ what string }
-
-func (m *mark) Error() string {
-	return "retryable: internal mark " + m.what + " (a bug if a caller sees it)"
+// inFlight is the table of point 1: a lock-free open-addressed set of the
+// addresses of the commands in flight, the low bit telling a retry. The
+// caller holds each command for as long as it is in the table, so an
+// address cannot be reused meanwhile. A command that finds no free slot
+// among its probes goes to a small locked map. It is safe for concurrent
+// use and allocates nothing while the slots suffice.
+type inFlight struct {
+	slots [inFlightSlots]atomic.Uintptr
+	nmore atomic.Int32 // entries in more, so that a miss takes no lock
+	mu    sync.Mutex
+	more  map[uintptr]bool // the overflow, rarely used
 }
 
-var (
-	markFirst = &mark{"first attempt"}
-	markRetry = &mark{"retry"}
+const (
+	inFlightSlots  = 4096
+	inFlightProbes = 8
 )
 
-func isMark(err error) bool { return err == markFirst || err == markRetry }
+// address returns the interface's data word: the command's address, for
+// go-redis's commands, which are all pointers. Read in place, it leaves c
+// on the stack.
+func address(c redis.Cmder) uintptr { return (*[2]uintptr)(unsafe.Pointer(&c))[1] &^ 1 }
+
+func (f *inFlight) slot(k uintptr, n int) *atomic.Uintptr {
+	h := (k >> 3) * 0x9E3779B97F4A7C15 >> 52 // the top 12 bits: 4096 slots
+	return &f.slots[(int(h)+n)%inFlightSlots]
+}
+
+func (f *inFlight) put(c redis.Cmder, retry bool) {
+	k := address(c)
+	v := k
+	if retry {
+		v |= 1
+	}
+	for n := range inFlightProbes {
+		if f.slot(k, n).CompareAndSwap(0, v) {
+			return
+		}
+	}
+	f.mu.Lock()
+	if f.more == nil {
+		f.more = make(map[uintptr]bool)
+	}
+	f.more[k] = retry
+	f.nmore.Store(int32(len(f.more)))
+	f.mu.Unlock()
+}
+
+// get reports whether c is in flight, and whether as a retry. A nil table
+// holds nothing.
+func (f *inFlight) get(c redis.Cmder) (retry, ok bool) {
+	if f == nil {
+		return false, false
+	}
+	k := address(c)
+	for n := range inFlightProbes {
+		if v := f.slot(k, n).Load(); v&^1 == k {
+			return v&1 == 1, true
+		}
+	}
+	if f.nmore.Load() == 0 {
+		return false, false
+	}
+	f.mu.Lock()
+	retry, ok = f.more[k]
+	f.mu.Unlock()
+	return retry, ok
+}
+
+func (f *inFlight) drop(c redis.Cmder) {
+	k := address(c)
+	for n := range inFlightProbes {
+		s := f.slot(k, n)
+		if v := s.Load(); v&^1 == k {
+			s.Store(0)
+			return
+		}
+	}
+	f.mu.Lock()
+	delete(f.more, k)
+	f.nmore.Store(int32(len(f.more)))
+	f.mu.Unlock()
+}
 
 // verdict is a node's failure on its way up through go-redis's cluster
 // loop; see the contract above.
@@ -155,8 +228,9 @@ func outcome(c retryable.Class) breaker.Outcome {
 // the retry loop runs above it, so that a retry can go to another node
 // (the new master after a failover).
 type nodeHook struct {
-	g   *guard
-	eng *engine
+	g        *guard
+	eng      *engine
+	inFlight *inFlight // the top hook's
 	// cluster is set on the nodes of a ClusterClient, whose loops the
 	// node hook must keep from repeating commands (verdicts and re-sends
 	// in the contract above).
@@ -165,8 +239,8 @@ type nodeHook struct {
 
 var _ redis.Hook = (*nodeHook)(nil)
 
-func newNodeHook(eng *engine, g *guard, cluster bool) *nodeHook {
-	return &nodeHook{g: g, eng: eng, cluster: cluster}
+func newNodeHook(eng *engine, g *guard, f *inFlight, cluster bool) *nodeHook {
+	return &nodeHook{g: g, eng: eng, inFlight: f, cluster: cluster}
 }
 
 // DialHook leaves dialing alone.
@@ -175,11 +249,7 @@ func (h *nodeHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 // ProcessHook guards a single command.
 func (h *nodeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		m := cmd.Err()
-		marked := isMark(m) || m != nil && redirect(m)
-		if marked {
-			cmd.SetErr(nil)
-		}
+		retry, marked := h.inFlight.get(cmd)
 		t, err := h.g.allow()
 		if err != nil {
 			if handshakeCmd(cmd) || isProbe(ctx) {
@@ -199,7 +269,7 @@ func (h *nodeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		}
 		class, exec := retryable.Describe(err, h.eng.Lookup(cmd.Args()), false)
 		o := outcome(class)
-		if m == markRetry {
+		if retry {
 			o = breaker.Ignore // the call counted at its first attempt
 		}
 		h.g.done(t, o)
@@ -216,21 +286,16 @@ func (h *nodeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		if len(cmds) == 0 {
 			return next(ctx, cmds)
 		}
-		retry, single, resent := false, false, false
+		resent := false
 		for _, c := range cmds {
-			switch e := c.Err(); {
-			case e == nil:
-			case e == markRetry:
-				c.SetErr(nil)
-				retry = true
-			case e == markFirst:
-				// The ASKING pipeline of a single command under the loop.
-				c.SetErr(nil)
-				single = true
-			case redirect(e):
-			default:
+			if e := c.Err(); e != nil && !redirect(e) {
 				resent = true
 			}
+		}
+		// The ASKING pipeline go-redis sends for a single command in flight.
+		single := false
+		if len(cmds) == 2 && cmds[0].Name() == "asking" {
+			_, single = h.inFlight.get(cmds[1])
 		}
 		send := cmds
 		if resent && h.cluster && !isTx(cmds) {
@@ -258,7 +323,7 @@ func (h *nodeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		}
 		class, exec := retryable.Describe(err, retryable.Info{}, len(send) > 1)
 		o := outcome(class)
-		if retry || handshakeCmd(cmds[0]) {
+		if handshakeCmd(cmds[0]) {
 			o = breaker.Ignore
 		}
 		h.g.done(t, o)

@@ -18,16 +18,18 @@ import (
 // plain client it is the whole success path, written once for both kinds
 // and kept in the closure because it runs for every command: one breaker
 // check, one budget deposit, the call, one breaker report; no clock, no
-// lock, no allocation. Everything else (admission, the marks of a cluster,
-// a refusal, a failure) goes on to run, with the call built only then.
-func enter[T any](h *retryHook, next func(context.Context, T) error, mk func(T) *call) func(context.Context, T) error {
+// lock, no allocation. Everything else (admission, the in-flight table of
+// a cluster, a refusal, a failure) goes on to run, with the call built
+// only then.
+func enter[T any](h *retryHook, next func(context.Context, T) error, mk func(T) call) func(context.Context, T) error {
 	return func(ctx context.Context, x T) error {
 		head := headOf(&x)
 		if head == nil { // an empty batch
 			return next(ctx, x)
 		}
 		if !h.plain {
-			return h.run(ctx, mk(x))
+			c := mk(x)
+			return h.run(ctx, &c)
 		}
 		var t breaker.Ticket
 		if b := h.brk; b != nil {
@@ -38,7 +40,8 @@ func enter[T any](h *retryHook, next func(context.Context, T) error, mk func(T) 
 					// admitted is part of it; a probe is the breaker's own.
 					return next(ctx, x)
 				}
-				return h.failed(ctx, mk(x), nil, h.node, t, err, nil, false)
+				c := mk(x)
+				return h.failed(ctx, &c, nil, h.node, t, err, nil, false)
 			}
 		}
 		if h.budget != nil && !handshakeCmd(head) {
@@ -51,7 +54,8 @@ func enter[T any](h *retryHook, next func(context.Context, T) error, mk func(T) 
 			}
 			return err
 		}
-		return h.failed(ctx, mk(x), nil, h.node, t, err, nil, true)
+		c := mk(x)
+		return h.failed(ctx, &c, nil, h.node, t, err, nil, true)
 	}
 }
 
@@ -72,8 +76,9 @@ func headOf[T any](x *T) redis.Cmder {
 
 // run is the path of every call that enter does not finish: admission
 // (an admission limiter or a per-attempt timeout: slow), the breaker of a
-// Sentinel client's current master, the marks at the top of a cluster or
-// ring, a refusal; then the first attempt, and on failure the retry loop.
+// Sentinel client's current master, the in-flight table at the top of a
+// cluster or ring, a refusal; then the first attempt, and on failure the
+// retry loop.
 func (h *retryHook) run(ctx context.Context, c *call) error {
 	var r *rules
 	if h.slow {
@@ -105,43 +110,29 @@ func (h *retryHook) run(ctx context.Context, c *call) error {
 }
 
 // attempt runs one attempt of c: under the command's attempt timeout, if
-// any, and at the top of a cluster or ring with the marks and verdicts of
-// the node hooks' contract (node.go).
+// any, and at the top of a cluster or ring with the in-flight table and
+// the verdicts of the node hooks' contract (node.go).
 func (h *retryHook) attempt(ctx context.Context, c *call, r *rules, retry bool) (*verdict, error) {
 	if r != nil && r.AttemptTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.AttemptTimeout)
 		defer cancel()
 	}
-	if !h.marks {
+	if h.inFlight == nil {
 		return nil, c.send(ctx)
 	}
-	m := markFirst
-	if retry {
-		m = markRetry
-	}
 	if c.cmd != nil {
-		c.cmd.SetErr(m)
+		h.inFlight.put(c.cmd, retry)
 		err := c.send(ctx)
+		h.inFlight.drop(c.cmd)
 		v, _ := err.(*verdict)
 		if v != nil {
 			err = v.err
-		}
-		if e := c.cmd.Err(); isMark(e) || e == v && v != nil {
-			c.cmd.SetErr(err)
+			c.cmd.SetErr(err) // the node client stamped the verdict on it
 		}
 		return v, err
 	}
-	if retry {
-		c.stamp(markRetry)
-	}
-	err := c.send(ctx)
-	for _, cmd := range c.cmds {
-		if isMark(cmd.Err()) {
-			cmd.SetErr(err) // go-redis never sent it
-		}
-	}
-	return nil, err
+	return nil, c.send(ctx)
 }
 
 // failed takes over a call whose first attempt failed with err (reached
@@ -202,7 +193,7 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 		if err := h.eng.Limiter.Admit(ctx); err != nil {
 			return h.finish(ctx, c, r, g, f, stopped{policy.RateLimited, orRefusal(last, err)})
 		}
-		if !h.marks {
+		if h.inFlight == nil {
 			g = h.guard() // a Sentinel client may have a new master
 		}
 		t, err := g.allow()
@@ -210,6 +201,9 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 			// The breaker opened since the last attempt: the node's last
 			// error stands.
 			return h.finish(ctx, c, r, g, f, stopped{policy.CircuitOpen, orRefusal(last, err)})
+		}
+		if c.cmds != nil {
+			c.stamp(nil) // a batch the top hook sends carries no errors (node.go)
 		}
 		v, err := h.attempt(ctx, c, r, true)
 		if err == nil || err == redis.Nil {
