@@ -151,11 +151,8 @@ func redirect(err error) bool {
 	if err == redis.ErrClosed {
 		return true
 	}
-	var rerr redis.Error
-	if !errors.As(err, &rerr) {
-		return false
-	}
-	return redis.HasErrorPrefix(rerr, "MOVED ") || redis.HasErrorPrefix(rerr, "ASK ")
+	rerr, ok := errors.AsType[redis.Error](err)
+	return ok && rerr != nil && (redis.HasErrorPrefix(rerr, "MOVED ") || redis.HasErrorPrefix(rerr, "ASK "))
 }
 
 // guard is a node as the hooks see it: its name and its breaker (nil when
