@@ -39,8 +39,11 @@ type runResult struct {
 
 	Errors map[string]int `json:"errors"` // failed calls by kind (late successes are not here)
 
-	Received      int64   `json:"received"`      // GET and INCR commands the servers received
-	Amplification float64 `json:"amplification"` // Received/Calls
+	Received int64 `json:"received"` // GET and INCR commands the servers received
+	// ServerErrors are the error replies the servers sent, by prefix
+	// (INFO errorstats): READONLY, LOADING, ...
+	ServerErrors  map[string]int64 `json:"server_errors"`
+	Amplification float64          `json:"amplification"` // Received/Calls
 
 	Incrs         int   `json:"incrs"`          // INCR calls, each on its own key
 	Doubles       int   `json:"doubles"`        // keys above 1: INCRs that ran more than once

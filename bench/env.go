@@ -41,59 +41,92 @@ type env struct {
 	target  target
 }
 
-// counter follows the GET and INCR commands one server received.
+// counter follows the GET and INCR commands one server received, and the
+// error replies it sent.
 type counter struct {
 	srv  *server.Server
-	base int64 // the process's count at the last mark
-	acc  int64 // what earlier processes of the server received since the mark
+	base stats // the process's counts at the last mark
+	acc  stats // what earlier processes of the server counted since the mark
 }
 
-// count returns the GET and INCR commands the server's current process
-// received: executed or rejected (READONLY, LOADING, ...). Commands a
-// replica applies from its master and those a restart reloads from the AOF
-// are not counted by Redis, nor are the harness's own (INFO, CLUSTER).
-func (c *counter) count() (int64, error) {
-	info, err := c.srv.Info("commandstats")
-	if err != nil {
-		return 0, err
+// stats are a server's counts: "cmd" is the GET and INCR commands received
+// (executed or rejected), "err:PREFIX" the error replies by prefix.
+type stats map[string]int64
+
+func (s stats) add(o stats, sign int64) stats {
+	out := stats{}
+	for k, v := range s {
+		out[k] = v
 	}
-	var n int64
+	for k, v := range o {
+		out[k] += sign * v
+	}
+	return out
+}
+
+// count returns the counts of the server's current process. Commands a
+// replica applies from its master and those a restart reloads from the
+// AOF are not counted by Redis, nor are the harness's own (INFO, CLUSTER).
+func (c *counter) count() (stats, error) {
+	v, err := c.srv.Do("INFO", "commandstats")
+	if err != nil {
+		return nil, err
+	}
+	cmds := server.ParseInfo(fmt.Sprint(v))
+	v, err = c.srv.Do("INFO", "errorstats")
+	if err != nil {
+		return nil, err
+	}
+	st := stats{"cmd": 0}
 	for _, cmd := range []string{"cmdstat_get", "cmdstat_incr"} {
-		for field := range strings.SplitSeq(info[cmd], ",") {
+		for field := range strings.SplitSeq(cmds[cmd], ",") {
 			k, v, _ := strings.Cut(field, "=")
 			if k == "calls" || k == "rejected_calls" {
 				x, err := strconv.ParseInt(v, 10, 64)
 				if err != nil {
-					return 0, fmt.Errorf("%s %s: %v", c.srv.Addr(), cmd, err)
+					return nil, fmt.Errorf("%s %s: %v", c.srv.Addr(), cmd, err)
 				}
-				n += x
+				st["cmd"] += x
 			}
 		}
 	}
-	return n, nil
+	for k, v := range server.ParseInfo(fmt.Sprint(v)) {
+		prefix, ok := strings.CutPrefix(k, "errorstat_")
+		if n, found := strings.CutPrefix(v, "count="); ok && found {
+			x, err := strconv.ParseInt(n, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %v", c.srv.Addr(), k, err)
+			}
+			st["err:"+prefix] = x
+		}
+	}
+	return st, nil
 }
 
 // mark starts counting from now.
 func (c *counter) mark() error {
-	n, err := c.count()
-	c.base, c.acc = n, 0
+	st, err := c.count()
+	c.base, c.acc = st, stats{}
 	return err
 }
 
-// beforeKill banks the count of the process about to be killed; its
+// beforeKill banks the counts of the process about to be killed; its
 // successor counts from zero. Commands that arrive between the two are
 // lost to the count (a few microseconds).
 func (c *counter) beforeKill() {
-	if n, err := c.count(); err == nil {
-		c.acc += n - c.base
+	if st, err := c.count(); err == nil {
+		c.acc = c.acc.add(st.add(c.base, -1), 1)
 	}
-	c.base = 0
+	c.base = stats{}
 }
 
-// total returns what the server received since mark.
-func (c *counter) total() (int64, error) {
-	n, err := c.count()
-	return c.acc + n - c.base, err
+// total returns what the server counted since mark.
+func (c *counter) total() (stats, error) {
+	st, err := c.count()
+	if err != nil {
+		return nil, err
+	}
+	return c.acc.add(st.add(c.base, -1), 1), nil
 }
 
 // toxi is the in-process Toxiproxy server.
@@ -216,17 +249,23 @@ func (e *env) mark() error {
 }
 
 // received returns the GET and INCR commands e's servers received since
-// mark.
-func (e *env) received() (int64, error) {
-	var n int64
+// mark, and their error replies by prefix.
+func (e *env) received() (int64, map[string]int64, error) {
+	sum := stats{}
 	for _, c := range e.servers {
-		x, err := c.total()
+		st, err := c.total()
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		n += x
+		sum = sum.add(st, 1)
 	}
-	return n, nil
+	errs := map[string]int64{}
+	for k, v := range sum {
+		if p, ok := strings.CutPrefix(k, "err:"); ok && v > 0 {
+			errs[p] = v
+		}
+	}
+	return sum["cmd"], errs, nil
 }
 
 // counterOf returns the counter of s.

@@ -221,7 +221,8 @@ func (r *report) markdown(js jsonReport, charts map[string][]string) string {
 	p("Each library contender (retryable, retryable-tuned) against the four others, fault by fault, on success rate, " +
 		"throughput, p99 latency, double executions, recovery time, late calls and amplification. Level means within " +
 		"0.5 points of success, 2%% of throughput, 10%% (or 1 ms) of p99, one 100 ms bucket of recovery, 0.02 of " +
-		"amplification.\n\n")
+		"amplification. On this shared machine a stall of one worker process for a fraction of a second (other tenants) " +
+		"moves its p99 and max: a p99 gap with no other gap in steady traffic is that, not the client.\n\n")
 	for _, v := range js.Verdicts {
 		p("- %s\n", v)
 	}
@@ -281,6 +282,24 @@ func (r *report) markdown(js jsonReport, charts map[string][]string) string {
 			parts = append(parts, x.Contender+" "+errorSummary(x.Errors))
 		}
 		p("%s.", strings.Join(parts, "; "))
+		var replies []string
+		for _, x := range f.Results {
+			m := map[string]int{}
+			for k, v := range x.ServerErrors {
+				// go-redis's handshake sends CLIENT subcommands that Redis
+				// 7.0 does not know: three ERR replies per new connection.
+				if k != "ERR" {
+					m[k] = int(v)
+				}
+			}
+			if len(m) > 0 {
+				replies = append(replies, x.Contender+" "+errorSummary(m))
+			}
+		}
+		if len(replies) > 0 {
+			p(" Error replies the servers sent (INFO errorstats, without the ERR replies to go-redis's connection "+
+				"handshake): %s.", strings.Join(replies, "; "))
+		}
 		var lost []string
 		for _, x := range f.Results {
 			if x.LostAcked > 0 {

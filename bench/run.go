@@ -223,7 +223,7 @@ func runFault(ctx context.Context, cfg *config, tx *toxi, f fault, step string) 
 	}
 
 	for i, c := range cfg.contenders {
-		received, err := envs[i].received()
+		received, replies, err := envs[i].received()
 		if err != nil {
 			return fr, err
 		}
@@ -239,6 +239,7 @@ func runFault(ctx context.Context, cfg *config, tx *toxi, f fault, step string) 
 		}
 		r := analyze(c.name, runInputs{rep: reps[i], ep: eps[i], window: window, bucket: cfg.bucket(),
 			deadline: cfg.deadline(), received: received, counts: counts})
+		r.ServerErrors = replies
 		fr.Results = append(fr.Results, r)
 		var on [][2]float64
 		for _, iv := range eps[i].On {
