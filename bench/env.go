@@ -41,16 +41,20 @@ type env struct {
 	target  target
 }
 
-// counter follows the GET and INCR commands one server received, and the
-// error replies it sent.
+// counter follows the GET and INCR commands one server received from
+// clients, and the error replies it sent.
 type counter struct {
-	srv  *server.Server
-	base stats // the process's counts at the last mark
-	acc  stats // what earlier processes of the server counted since the mark
+	srv *server.Server
+	// replica is set while the server is a replica: Redis counts the
+	// commands a replica applies from its master as calls, so then only
+	// its GETs and rejected INCRs come from clients.
+	replica bool
+	base    stats // the process's raw counts at the last mark, switch or start
+	acc     stats // what was banked since the mark: "cmd" and "err:PREFIX"
 }
 
-// stats are a server's counts: "cmd" is the GET and INCR commands received
-// (executed or rejected), "err:PREFIX" the error replies by prefix.
+// stats are counts by name: raw ones from INFO ("get", "incr",
+// "incr_rejected", "err:PREFIX"), or banked ones ("cmd", "err:PREFIX").
 type stats map[string]int64
 
 func (s stats) add(o stats, sign int64) stats {
@@ -64,9 +68,9 @@ func (s stats) add(o stats, sign int64) stats {
 	return out
 }
 
-// count returns the counts of the server's current process. Commands a
-// replica applies from its master and those a restart reloads from the
-// AOF are not counted by Redis, nor are the harness's own (INFO, CLUSTER).
+// count returns the raw counts of the server's current process. The
+// harness's own commands (INFO, CLUSTER, REPLICAOF) are not GET or INCR,
+// and a restart's AOF reload is not counted by Redis.
 func (c *counter) count() (stats, error) {
 	v, err := c.srv.Do("INFO", "commandstats")
 	if err != nil {
@@ -77,17 +81,23 @@ func (c *counter) count() (stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := stats{"cmd": 0}
-	for _, cmd := range []string{"cmdstat_get", "cmdstat_incr"} {
-		for field := range strings.SplitSeq(cmds[cmd], ",") {
+	st := stats{}
+	for _, cmd := range []string{"get", "incr"} {
+		for field := range strings.SplitSeq(cmds["cmdstat_"+cmd], ",") {
 			k, v, _ := strings.Cut(field, "=")
-			if k == "calls" || k == "rejected_calls" {
-				x, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("%s %s: %v", c.srv.Addr(), cmd, err)
-				}
-				st["cmd"] += x
+			name := cmd
+			switch k {
+			case "calls":
+			case "rejected_calls":
+				name = cmd + "_rejected"
+			default:
+				continue
 			}
+			x, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s cmdstat_%s: %v", c.srv.Addr(), cmd, err)
+			}
+			st[name] += x
 		}
 	}
 	for k, v := range server.ParseInfo(fmt.Sprint(v)) {
@@ -103,6 +113,20 @@ func (c *counter) count() (stats, error) {
 	return st, nil
 }
 
+// banked turns raw counts into banked ones, by the server's role.
+func (c *counter) banked(d stats) stats {
+	out := stats{"cmd": d["get"] + d["get_rejected"] + d["incr_rejected"]}
+	if !c.replica {
+		out["cmd"] += d["incr"]
+	}
+	for k, v := range d {
+		if strings.HasPrefix(k, "err:") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // mark starts counting from now.
 func (c *counter) mark() error {
 	st, err := c.count()
@@ -110,23 +134,42 @@ func (c *counter) mark() error {
 	return err
 }
 
+// bank adds what the process counted since base, and returns its counts.
+func (c *counter) bank() stats {
+	st, err := c.count()
+	if err != nil {
+		return c.base
+	}
+	c.acc = c.acc.add(c.banked(st.add(c.base, -1)), 1)
+	return st
+}
+
+// becomeReplica (or, false, becomeMaster) records a change of the
+// server's role: what it counted so far is banked under the old role.
+// Call it after the change: commands in between are counted under the old
+// role (for a promotion, they are the last replicated ones; for a
+// demotion, the old master is loading the new master's data meanwhile).
+func (c *counter) becomeReplica(replica bool) {
+	c.base = c.bank()
+	c.replica = replica
+}
+
 // beforeKill banks the counts of the process about to be killed; its
 // successor counts from zero. Commands that arrive between the two are
 // lost to the count (a few microseconds).
 func (c *counter) beforeKill() {
-	if st, err := c.count(); err == nil {
-		c.acc = c.acc.add(st.add(c.base, -1), 1)
-	}
+	c.bank()
 	c.base = stats{}
 }
 
-// total returns what the server counted since mark.
+// total returns what the server counted since mark: "cmd" and the error
+// replies.
 func (c *counter) total() (stats, error) {
 	st, err := c.count()
 	if err != nil {
 		return nil, err
 	}
-	return c.acc.add(st.add(c.base, -1), 1), nil
+	return c.acc.add(c.banked(st.add(c.base, -1)), 1), nil
 }
 
 // toxi is the in-process Toxiproxy server.
@@ -205,6 +248,7 @@ func (e *env) build(tx *toxi, name string, spec envSpec) error {
 		if e.replica, err = launch("replica", append(repl, "--replicaof", "127.0.0.1", strconv.Itoa(e.primary.Port()))...); err != nil {
 			return err
 		}
+		e.counterOf(e.replica).replica = true
 		if err := waitSynced(e.replica); err != nil {
 			return err
 		}

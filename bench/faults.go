@@ -254,12 +254,14 @@ var faults = []fault{
 			if _, err := e.replica.Do("REPLICAOF", "NO", "ONE"); err != nil {
 				return ep, err
 			}
+			e.counterOf(e.replica).becomeReplica(false)
 			if err := s.at(s.lead + s.d/20); err != nil {
 				return ep, err
 			}
 			if _, err := e.primary.Do("REPLICAOF", "127.0.0.1", fmt.Sprint(e.replica.Port())); err != nil {
 				return ep, err
 			}
+			e.counterOf(e.primary).becomeReplica(true)
 			if err := s.at(s.lead + s.d); err != nil {
 				return ep, err
 			}

@@ -46,17 +46,15 @@ func commandMain(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
-// runAndWrite runs cfg and writes the report into cfg.out.
+// runAndWrite runs cfg and writes the report into cfg.out, also when a
+// part of the run failed (the report says which); it returns the failures.
 func runAndWrite(ctx context.Context, cfg *config) error {
-	rep, err := run(ctx, cfg)
-	if err != nil {
-		return err
-	}
+	rep, runErr := run(ctx, cfg)
 	if err := rep.write(cfg.out); err != nil {
-		return err
+		return errors.Join(runErr, err)
 	}
 	cfg.say("done in %v: %s", rep.Elapsed.Round(time.Second), filepath.Join(cfg.out, "REPORT.md"))
-	return nil
+	return runErr
 }
 
 // parseFlags turns the command line into a config.

@@ -184,6 +184,13 @@ func (r *report) markdown(js jsonReport, charts map[string][]string) string {
 	sort.Strings(sets)
 	p("- Settings: %s.\n\n", strings.Join(sets, ", "))
 
+	if len(r.Failures) > 0 {
+		p("**Parts of this run failed**; their figures are missing below:\n\n")
+		for _, f := range r.Failures {
+			p("- %s\n", f)
+		}
+		p("\n")
+	}
 	p("## Headline\n\n")
 	p("| contender | double executions | recovery after restart | after outage | after freeze | p50 while frozen | worst amplification | success-path overhead | GET throughput vs %s |\n", r.Config.contenders[0].name)
 	p("|---|---|---|---|---|---|---|---|---|\n")
@@ -220,7 +227,7 @@ func (r *report) markdown(js jsonReport, charts map[string][]string) string {
 	p("## Where this library is not ahead\n\n")
 	p("Each library contender (retryable, retryable-tuned) against the four others, fault by fault, on success rate, " +
 		"throughput, p99 latency, double executions, recovery time, late calls and amplification. Level means within " +
-		"0.5 points of success, 2%% of throughput, 10%% (or 1 ms) of p99, one 100 ms bucket of recovery, 0.02 of " +
+		"0.5 points of success, 2%% of throughput, 10%% (or 1 ms) of p99, 100 ms of recovery, 0.02 of " +
 		"amplification. On this shared machine a stall of one worker process for a fraction of a second (other tenants) " +
 		"moves its p99 and max: a p99 gap with no other gap in steady traffic is that, not the client.\n\n")
 	for _, v := range js.Verdicts {
@@ -251,8 +258,10 @@ func (r *report) markdown(js jsonReport, charts map[string][]string) string {
 		"run of %d buckets that each saw at least one call and at least %.0f%% success. A bucket in which no call "+
 		"started (every caller stuck) does not count as recovered.\n"+
 		"- *Amplification*: INFO commandstats of every server of the contender (calls + rejected_calls of GET and "+
-		"INCR), from just before the window to its end, banked across a restart; a replica's replicated commands and "+
-		"a restart's AOF reload are not counted by Redis. Divided by the calls the workload made.\n"+
+		"INCR), from just before the window to its end, banked across a restart (Redis does not count an AOF reload). "+
+		"Redis counts the commands a replica applies from its master, so while a server is a replica (the failover's "+
+		"replica before its promotion, the old master after its demotion) only its GETs and rejected INCRs count. "+
+		"Divided by the calls the workload made.\n"+
 		"- *Dials*: connections the client opened during the window. *Peak goroutines* and *peak heap* of the "+
 		"worker process, sampled every 10 ms: one goroutine per call in flight plus the client's own; the heap "+
 		"includes the recorded calls, alike for every contender.\n\n",
@@ -323,10 +332,26 @@ func (r *report) markdown(js jsonReport, charts map[string][]string) string {
 		p("## Closed-loop GET throughput\n\n%d goroutines doing GET as fast as they can against one healthy server, each "+
 			"contender in turn in 50 ms rounds whose order reverses every other round, in the parent process.\n\n", capacityCallers)
 		p("| contender | GET/s | vs %s | errors |\n|---|---|---|---|\n", r.Capacity[0].Contender)
+		per := map[string]float64{}
 		for _, c := range r.Capacity {
 			p("| %s | %.0f | %.3f | %d |\n", c.Contender, c.PerSec, c.Ratio, c.Errors)
+			per[c.Contender] = c.PerSec
 		}
 		p("\n")
+		// Pairs that differ only by what wraps the calls.
+		var pairs []string
+		for _, pr := range [][2]string{{"retryable-tuned", "go-redis-tuned"}, {"failsafe-go", "go-redis-tuned"},
+			{"cenkalti-backoff", "go-redis-tuned"}} {
+			if per[pr[0]] > 0 && per[pr[1]] > 0 {
+				pairs = append(pairs, fmt.Sprintf("%s / %s = %.3f", pr[0], pr[1], per[pr[0]]/per[pr[1]]))
+			}
+		}
+		if len(pairs) > 0 {
+			p("Contenders on the same go-redis timeouts, so that only the wrapping differs (failsafe-go and "+
+				"cenkalti-backoff also turn go-redis's retries off, which costs nothing on success): %s. "+
+				"retryable and go-redis differ also by their options (the library turns ContextTimeoutEnabled on).\n\n",
+				strings.Join(pairs, ", "))
+		}
 	}
 	if len(r.Micro) > 0 {
 		p("## Microbenchmarks\n\nIn process, `testing.Benchmark`: a GET through a go-redis client whose last hook " +

@@ -57,11 +57,13 @@ type micro struct {
 	N        int     `json:"n"`
 }
 
-// microCase is a function to measure; check tells a wrong result.
+// microCase is a function to measure; check tells a wrong result. setup,
+// when set, runs before every timed run.
 type microCase struct {
 	name, path string
 	fn         func() error
 	check      func(error) error
+	setup      func()
 }
 
 // microbenchmarks measures, in this process, a GET through a client whose
@@ -116,8 +118,9 @@ func microbenchmarks(benchtime time.Duration) ([]micro, error) {
 	op.Breakers().Get(microAddr).ForceOpen()
 
 	fsRun, _ := failsafeExecutor()
+	// failsafe-go's breaker half-opens after its delay (5 s), so it is
+	// opened again before every timed run.
 	fsOpenRun, fsOpen := failsafeExecutor()
-	fsOpen.Open()
 
 	gb := gobreaker.NewCircuitBreaker[any](gobreaker.Settings{Name: "bench"})
 	gbOpen := gobreaker.NewCircuitBreaker[any](gobreaker.Settings{Name: "open", Timeout: time.Hour,
@@ -137,35 +140,41 @@ func microbenchmarks(benchtime time.Duration) ([]micro, error) {
 		return nil
 	}
 	cases := []microCase{
-		{"go-redis call (bare)", "success", get, succeed},
-		{"retryable hook, policy.Default()", "success", func() error { return lib.Get(ctx, key).Err() }, succeed},
-		{"retryable hook, retryable-tuned policy", "success", func() error { return libTuned.Get(ctx, key).Err() }, succeed},
+		{"go-redis call (bare)", "success", get, succeed, nil},
+		{"retryable hook, policy.Default()", "success", func() error { return lib.Get(ctx, key).Err() }, succeed, nil},
+		{"retryable hook, retryable-tuned policy", "success", func() error { return libTuned.Get(ctx, key).Err() }, succeed, nil},
 		{"failsafe-go executor (retry + breaker + budget)", "success", func() error {
 			return fsRun(ctx, func(ctx context.Context) error { return bare.Get(ctx, key).Err() })
-		}, succeed},
+		}, succeed, nil},
 		{"cenkalti/backoff Retry", "success", func() error {
 			return cenkaltiRetry(ctx, func(ctx context.Context) error { return bare.Get(ctx, key).Err() })
-		}, succeed},
+		}, succeed, nil},
 		{"gobreaker Execute alone", "success", func() error {
 			_, err := gb.Execute(func() (any, error) { return nil, get() })
 			return err
-		}, succeed},
-		{"retryable hook, breaker forced open", "refused", func() error { return openLib.Get(ctx, key).Err() }, refused},
+		}, succeed, nil},
+		{"retryable hook, breaker forced open", "refused", func() error { return openLib.Get(ctx, key).Err() }, refused, nil},
 		{"failsafe-go executor, breaker open", "refused", func() error {
 			return fsOpenRun(ctx, func(ctx context.Context) error { return bare.Get(ctx, key).Err() })
-		}, refused},
+		}, refused, fsOpen.Open},
 		{"gobreaker Execute, open", "refused", func() error {
 			_, err := gbOpen.Execute(func() (any, error) { return nil, get() })
 			return err
-		}, refused},
+		}, refused, nil},
 	}
 	var out []micro
 	for _, c := range cases {
+		if c.setup != nil {
+			c.setup()
+		}
 		if err := c.check(c.fn()); err != nil {
 			return nil, fmt.Errorf("%s: %v", c.name, err)
 		}
 		var failed error
 		r := testing.Benchmark(func(b *testing.B) {
+			if c.setup != nil {
+				c.setup()
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := c.check(c.fn()); err != nil {

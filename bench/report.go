@@ -22,6 +22,8 @@ type report struct {
 	Faults   []faultRun
 	Capacity []capacity
 	Micro    []micro
+	// Failures are the parts of the run that failed.
+	Failures []string
 }
 
 // meta describes the run: machine, versions, command.
@@ -225,6 +227,7 @@ type jsonReport struct {
 	Meta     meta       `json:"meta"`
 	Headline []headline `json:"headline"`
 	Verdicts []string   `json:"verdicts"`
+	Failures []string   `json:"failures,omitempty"`
 	Faults   []faultRun `json:"faults"`
 	Capacity []capacity `json:"capacity"`
 	Micro    []micro    `json:"micro"`
@@ -239,7 +242,7 @@ func (r *report) write(dir string) error {
 	if err != nil {
 		return fmt.Errorf("charts: %w", err)
 	}
-	js := jsonReport{Meta: r.meta(), Headline: r.headlines(), Verdicts: r.verdicts(), Faults: r.Faults,
+	js := jsonReport{Meta: r.meta(), Headline: r.headlines(), Verdicts: r.verdicts(), Failures: r.Failures, Faults: r.Faults,
 		Capacity: r.Capacity, Micro: r.Micro}
 	b, err := json.MarshalIndent(js, "", " ")
 	if err != nil {

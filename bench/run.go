@@ -78,34 +78,50 @@ type faultRun struct {
 	Episodes [][][2]float64 `json:"episodes_ms"`
 }
 
-// run runs every fault of cfg and then the in-process measurements.
+// run runs every fault of cfg and then the in-process measurements. A
+// part that fails is reported in the report's Failures and the run goes
+// on; run returns them joined, with the report of what did run.
 func run(ctx context.Context, cfg *config) (*report, error) {
 	rep := &report{Started: time.Now(), Config: cfg}
+	fail := func(what string, err error) {
+		rep.Failures = append(rep.Failures, fmt.Sprintf("%s: %v", what, err))
+		cfg.say("%s FAILED: %v", what, err)
+	}
 	tx := newToxi()
 	for i, f := range cfg.faults {
+		if ctx.Err() != nil {
+			break
+		}
 		fr, err := runFault(ctx, cfg, tx, f, fmt.Sprintf("[%d/%d]", i+1, len(cfg.faults)))
 		if err != nil {
-			return nil, fmt.Errorf("fault %s: %w", f.name, err)
+			fail("fault "+f.name, err)
+			continue
 		}
 		rep.Faults = append(rep.Faults, fr)
 	}
-	if cfg.capacity {
+	if cfg.capacity && ctx.Err() == nil {
 		cfg.say("capacity: closed-loop GET throughput, 64 goroutines, rounds rotating over the contenders")
-		c, err := measureCapacity(ctx, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("capacity: %w", err)
+		if c, err := measureCapacity(ctx, cfg); err != nil {
+			fail("capacity", err)
+		} else {
+			rep.Capacity = c
 		}
-		rep.Capacity = c
 	}
-	if cfg.micro {
+	if cfg.micro && ctx.Err() == nil {
 		cfg.say("microbenchmarks: in-process success path and refused call")
-		m, err := microbenchmarks(cfg.benchtime)
-		if err != nil {
-			return nil, fmt.Errorf("microbenchmarks: %w", err)
+		if m, err := microbenchmarks(cfg.benchtime); err != nil {
+			fail("microbenchmarks", err)
+		} else {
+			rep.Micro = m
 		}
-		rep.Micro = m
+	}
+	if err := ctx.Err(); err != nil {
+		fail("run", err)
 	}
 	rep.Elapsed = time.Since(rep.Started)
+	if len(rep.Failures) > 0 {
+		return rep, errors.New(strings.Join(rep.Failures, "; "))
+	}
 	return rep, nil
 }
 
