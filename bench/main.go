@@ -76,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		rate     = fs.Int("rate", 2000, "calls per second each contender starts (open load: one goroutine per call)")
 		micro    = fs.Bool("micro", true, "run the in-process microbenchmarks")
 		capacity = fs.Bool("capacity", true, "run the closed-loop GET throughput rounds")
+		together = fs.String("together", "auto", "run a fault's contenders at the same time (true) or one after another, each alone on the machine (false); auto: together with -quick only")
 	)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -90,6 +91,14 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		progress: stderr, benchtime: time.Second}
 	if *quick {
 		cfg.benchtime = 200 * time.Millisecond
+	}
+	switch *together {
+	case "auto":
+		cfg.together = *quick
+	case "true", "false":
+		cfg.together = *together == "true"
+	default:
+		return nil, fmt.Errorf("-together %q: want auto, true or false", *together)
 	}
 	for _, n := range split(*faultsF, faultNames()) {
 		f, err := faultNamed(n)

@@ -21,6 +21,7 @@ import (
 type config struct {
 	d          time.Duration // the time scale of every timeline
 	quick      bool
+	together   bool // run a fault's contenders at the same time
 	faults     []fault
 	contenders []contender
 	out        string
@@ -38,7 +39,7 @@ func (c *config) lead() time.Duration {
 	if c.quick {
 		return c.d
 	}
-	return 2 * c.d
+	return c.d * 3 / 2
 }
 
 // tail is the time watched after a fault's planned end: long enough, in
@@ -92,12 +93,37 @@ func run(ctx context.Context, cfg *config) (*report, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		fr, err := runFault(ctx, cfg, tx, f, fmt.Sprintf("[%d/%d]", i+1, len(cfg.faults)))
-		if err != nil {
-			fail("fault "+f.name, err)
+		step := fmt.Sprintf("[%d/%d]", i+1, len(cfg.faults))
+		if cfg.together {
+			fr, err := runFault(ctx, cfg, tx, f, cfg.contenders, step)
+			if err != nil {
+				fail("fault "+f.name, err)
+				continue
+			}
+			rep.Faults = append(rep.Faults, fr)
 			continue
 		}
-		rep.Faults = append(rep.Faults, fr)
+		// One contender after another, each alone on the machine.
+		var all faultRun
+		var failed error
+		for j, c := range cfg.contenders {
+			fr, err := runFault(ctx, cfg, tx, f, []contender{c}, fmt.Sprintf("%s (%d/%d)", step, j+1, len(cfg.contenders)))
+			if err != nil {
+				failed = fmt.Errorf("%s: %w", c.name, err)
+				break
+			}
+			if j == 0 {
+				all = fr
+			} else {
+				all.Results = append(all.Results, fr.Results...)
+				all.Episodes = append(all.Episodes, fr.Episodes...)
+			}
+		}
+		if failed != nil {
+			fail("fault "+f.name, failed)
+			continue
+		}
+		rep.Faults = append(rep.Faults, all)
 	}
 	if cfg.capacity && ctx.Err() == nil {
 		cfg.say("capacity: closed-loop GET throughput, 64 goroutines, rounds rotating over the contenders")
@@ -132,15 +158,15 @@ func (c *config) say(format string, args ...any) {
 	}
 }
 
-// runFault runs fault f for every contender at once, each against its own
+// runFault runs fault f for the contenders cs at once, each against its own
 // servers and in its own worker process.
-func runFault(ctx context.Context, cfg *config, tx *toxi, f fault, step string) (faultRun, error) {
+func runFault(ctx context.Context, cfg *config, tx *toxi, f fault, cs []contender, step string) (faultRun, error) {
 	started := time.Now()
 	d := cfg.d
 	lead, length := cfg.lead(), f.length(d)
 	window := lead + length + cfg.tail()
 	if f.length(d) == 0 {
-		window = lead + cfg.tail() + 2*d
+		window = lead + 5*d
 	}
 	fr := faultRun{Name: f.name, Title: f.title, What: f.what(d), LeadMS: msOf(lead),
 		LengthMS: msOf(length), WindowMS: msOf(window)}
@@ -155,11 +181,11 @@ func runFault(ctx context.Context, cfg *config, tx *toxi, f fault, step string) 
 	if spec.kind == failover {
 		spec.populate = cfg.populate()
 	}
-	n := len(cfg.contenders)
+	n := len(cs)
 	envs := make([]*env, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i, c := range cfg.contenders {
+	for i, c := range cs {
 		wg.Go(func() { envs[i], errs[i] = newEnv(tx, root, c.name, spec) })
 	}
 	wg.Wait()
@@ -177,7 +203,7 @@ func runFault(ctx context.Context, cfg *config, tx *toxi, f fault, step string) 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	procs := make([]*workerProc, n)
-	for i, c := range cfg.contenders {
+	for i, c := range cs {
 		procs[i], errs[i] = startWorker(wctx, cfg.exe, workerSpec{
 			Contender: c.name, Addrs: envs[i].target.Addrs, Cluster: envs[i].target.Cluster,
 			Rate: cfg.rate, Deadline: cfg.deadline(), Window: window,
@@ -212,7 +238,11 @@ func runFault(ctx context.Context, cfg *config, tx *toxi, f fault, step string) 
 			return fr, err
 		}
 	}
-	cfg.say("%s %s: %d contenders, %v window (fault from %v for %v)", step, f.name, n,
+	names := make([]string, n)
+	for i, c := range cs {
+		names[i] = c.name
+	}
+	cfg.say("%s %s: %s, %v window (fault from %v for %v)", step, f.name, strings.Join(names, ", "),
 		window.Round(time.Millisecond), lead, length.Round(time.Millisecond))
 
 	sched := &schedule{ctx: wctx, t0: t0, d: d, lead: lead}
@@ -238,7 +268,7 @@ func runFault(ctx context.Context, cfg *config, tx *toxi, f fault, step string) 
 		return fr, err
 	}
 
-	for i, c := range cfg.contenders {
+	for i, c := range cs {
 		received, replies, err := envs[i].received()
 		if err != nil {
 			return fr, err

@@ -31,6 +31,9 @@ func TestQuickRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !cfg.together {
+		t.Fatal("-quick runs a fault's contenders together")
+	}
 	cfg.progress = testLog{t}
 	cfg.benchtime = 5 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -114,6 +117,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-contenders", "nosuch"}, 0, 0, true},
 		{[]string{"-duration", "0s"}, 0, 0, true},
 		{[]string{"stray"}, 0, 0, true},
+		{[]string{"-together", "maybe"}, 0, 0, true},
 	} {
 		cfg, err := parseFlags(tc.args, testLog{t})
 		if (err != nil) != tc.wantErr {
