@@ -88,9 +88,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-duration must be at least 1ms and -rate from 1 to 100000")
 	}
 	cfg := &config{d: *d, quick: *quick, rate: *rate, micro: *micro, capacity: *capacity,
-		progress: stderr, benchtime: time.Second}
+		progress: stderr, benchtime: 300 * time.Millisecond}
 	if *quick {
-		cfg.benchtime = 200 * time.Millisecond
+		cfg.benchtime = 100 * time.Millisecond
 	}
 	switch *together {
 	case "auto":

@@ -157,7 +157,11 @@ func microbenchmarks(benchtime time.Duration) ([]micro, error) {
 		{"retryable hook, breaker forced open", "refused", func() error { return openLib.Get(ctx, key).Err() }, refused, nil},
 		{"failsafe-go executor, breaker open", "refused", func() error {
 			return fsOpenRun(ctx, func(ctx context.Context) error { return bare.Get(ctx, key).Err() })
-		}, refused, fsOpen.Open},
+		}, refused, func() {
+			// Open on an open breaker keeps its old delay: close it first.
+			fsOpen.Close()
+			fsOpen.Open()
+		}},
 		{"gobreaker Execute, open", "refused", func() error {
 			_, err := gbOpen.Execute(func() (any, error) { return nil, get() })
 			return err

@@ -28,7 +28,7 @@ type config struct {
 	rate       int           // calls per second per contender
 	micro      bool          // run the in-process microbenchmarks
 	capacity   bool          // run the closed-loop GET throughput rounds
-	benchtime  time.Duration // of each microbenchmark
+	benchtime  time.Duration // of each round of each microbenchmark
 	exe        string        // the worker binary: this program
 	progress   io.Writer
 	command    string // the command line, for the report
