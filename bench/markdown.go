@@ -109,9 +109,11 @@ func (m metric) behind(a, b float64) bool {
 }
 
 // verdicts says, in plain words, where each contender that is this library
-// is not ahead of (or level with) every other contender, fault by fault.
+// is not ahead of (or level with) every other contender, fault by fault,
+// after a line that counts the faults where it is.
 func (r *report) verdicts() []string {
 	var out []string
+	ahead := map[string]int{}
 	for _, f := range r.Faults {
 		others := slices.DeleteFunc(slices.Clone(f.Results), func(x runResult) bool { return isLibrary(x.Contender) })
 		for i := range f.Results {
@@ -119,6 +121,7 @@ func (r *report) verdicts() []string {
 			if !isLibrary(lib.Contender) || len(others) == 0 {
 				continue
 			}
+			ahead[lib.Contender] += 0
 			var gaps []string
 			for _, m := range measures {
 				// The best other contender on m.
@@ -141,6 +144,10 @@ func (r *report) verdicts() []string {
 				}
 				o := &others[best]
 				gap := fmt.Sprintf("%s: %s against %s for %s", m.name, m.render(lib), m.render(o), o.Contender)
+				if m.name == "p99 latency" && o.Success < lib.Success-5 {
+					gap += fmt.Sprintf(" (but only %s of %s's calls succeeded, against %s: its fast answers are mostly refusals)",
+						fmtPct(o.Success), o.Contender, fmtPct(lib.Success))
+				}
 				if m.name == "success rate" || strings.HasPrefix(m.name, "throughput") {
 					if o.Doubles > lib.Doubles {
 						gap += fmt.Sprintf(" (whose successes include %d INCRs run twice; %s ran none twice)",
@@ -153,12 +160,23 @@ func (r *report) verdicts() []string {
 				gaps = append(gaps, gap)
 			}
 			if len(gaps) == 0 {
+				ahead[lib.Contender]++
 				out = append(out, fmt.Sprintf("**%s**, %s: ahead of or level with every other contender on every measure.",
 					f.Name, lib.Contender))
 				continue
 			}
 			out = append(out, fmt.Sprintf("**%s**, %s is behind on %s.", f.Name, lib.Contender, strings.Join(gaps, "; ")))
 		}
+	}
+	var summary []string
+	for _, name := range libraryNames {
+		if n, ok := ahead[name]; ok {
+			summary = append(summary, fmt.Sprintf("%s is ahead of or level with every other contender on every measure in %d of %d faults",
+				name, n, len(r.Faults)))
+		}
+	}
+	if len(summary) > 0 {
+		out = append([]string{strings.Join(summary, "; ") + "."}, out...)
 	}
 	return out
 }
