@@ -1,6 +1,6 @@
 //go:build !race
 
-package bench
+package main
 
 // raceEnabled reports whether the race detector instruments this binary;
 // it distorts timing, so throughput ratios are only logged then.

@@ -1,19 +1,16 @@
 // Package server starts throwaway redis-server processes on free loopback
-// ports for the benchmarks, and kills or freezes them on demand. It never
-// touches the shared server on 6379.
+// ports for the benchmarks, and kills, restarts or freezes them on demand.
+// It never touches the shared server on 6379.
 package server
 
 import (
-	"bufio"
-	"bytes"
+	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -23,57 +20,92 @@ import (
 // readyTimeout bounds how long a new process may take to answer.
 const readyTimeout = 10 * time.Second
 
-// Server is one redis-server process on 127.0.0.1, killed by the cleanup of
-// the test or benchmark that started it. Its methods are safe for
-// concurrent use.
+// Server is one redis-server process on 127.0.0.1. Its methods are safe
+// for concurrent use.
 type Server struct {
-	addr string
+	port int
+	dir  string
+	args []string
 	log  string
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd     // nil once killed
-	done chan struct{} // closed when cmd has exited and been reaped
+	mu     sync.Mutex
+	cmd    *exec.Cmd     // nil once killed
+	done   chan struct{} // closed when cmd has exited and been reaped
+	frozen bool
 }
 
-// Start runs redis-server, without persistence, on a free 127.0.0.1 port
-// other than 6379 and waits until that process answers. It fails tb when
-// redis-server is missing or does not come up; a port taken meanwhile is
-// retried with another one.
-func Start(tb testing.TB) *Server {
+// Start runs redis-server, without persistence unless args ask for it, on
+// a free 127.0.0.1 port other than 6379, in a directory of tb's, and waits
+// until that process answers. The server is killed by tb's cleanup. It
+// fails tb when redis-server is missing or does not come up.
+func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
+	s, err := Launch(tb.TempDir(), args...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Kill)
+	return s
+}
+
+// Launch is [Start] for programs: it runs redis-server in dir with the
+// extra command-line arguments args (each "--name value" pair as two
+// arguments) and returns once it answers. The caller must Kill it. A port
+// taken meanwhile by another process is retried with another one.
+func Launch(dir string, args ...string) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		tb.Fatal("server: redis-server not found in PATH; install it (Debian: apt-get install redis-server)")
+		return nil, errors.New("server: redis-server not found in PATH; install it (Debian: apt-get install redis-server)")
 	}
-	dir := tb.TempDir()
-	s := &Server{log: filepath.Join(dir, "redis.log")}
-	tb.Cleanup(s.Kill)
+	s := &Server{dir: dir, args: args, log: filepath.Join(dir, "redis.log")}
 	for attempt := 1; ; attempt++ {
-		err := s.spawn(bin, dir)
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		err = s.spawn(bin, port)
 		if err == nil {
-			return s
+			return s, nil
 		}
 		if attempt == 5 {
-			tb.Fatalf("server: %v\n--- %s ---\n%s", err, s.log, tail(s.log))
+			return nil, fmt.Errorf("server: %v\n--- %s ---\n%s", err, s.log, tail(s.log))
 		}
 	}
 }
 
-// spawn starts the process on a fresh port and waits for it.
-func (s *Server) spawn(bin, dir string) error {
-	port, err := freePort()
+// Restart starts the server again, on the same port, in the same directory
+// and with the same arguments (so with persistence on, it reloads its
+// data), and returns once the new process answers. The server must have
+// been killed.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	running := s.cmd != nil
+	s.mu.Unlock()
+	if running {
+		return fmt.Errorf("server: Restart of %s: it is still running", s.Addr())
+	}
+	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return err
 	}
+	if err := s.spawn(bin, s.port); err != nil {
+		return fmt.Errorf("server: restart: %v\n--- %s ---\n%s", err, s.log, tail(s.log))
+	}
+	return nil
+}
+
+// spawn starts the process on port and waits for it.
+func (s *Server) spawn(bin string, port int) error {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	logf, err := os.OpenFile(s.log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir)
+	argv := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", s.dir}, s.args...)
+	cmd := exec.Command(bin, argv...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// If the benchmark binary dies without its cleanups, so does the server.
+	// If the program dies without its cleanups, so does the server.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	err = cmd.Start()
 	_ = logf.Close()
@@ -86,7 +118,7 @@ func (s *Server) spawn(bin, dir string) error {
 		close(done)
 	}()
 	s.mu.Lock()
-	s.addr, s.cmd, s.done = addr, cmd, done
+	s.port, s.cmd, s.done, s.frozen = port, cmd, done, false
 	s.mu.Unlock()
 	deadline := time.Now().Add(readyTimeout)
 	for {
@@ -106,16 +138,35 @@ func (s *Server) spawn(bin, dir string) error {
 			s.Kill()
 			return fmt.Errorf("redis-server on %s not ready after %v (last probe: pid %d, %v)", addr, readyTimeout, pid, err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
 // Addr returns the server's "127.0.0.1:port" address; it stays the same
-// after Kill, when nothing listens there any more.
+// after Kill, when nothing listens there any more, and after Restart.
 func (s *Server) Addr() string {
+	return "127.0.0.1:" + strconv.Itoa(s.Port())
+}
+
+// Port returns the server's port.
+func (s *Server) Port() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.addr
+	return s.port
+}
+
+// Running reports whether the process runs (frozen or not).
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
+
+// Frozen reports whether the process is stopped by Freeze.
+func (s *Server) Frozen() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.frozen
 }
 
 // Kill resumes the process if frozen, kills it with SIGKILL and waits until
@@ -130,23 +181,27 @@ func (s *Server) Kill() {
 	_ = s.cmd.Process.Signal(syscall.SIGCONT)
 	_ = s.cmd.Process.Kill()
 	<-s.done
-	s.cmd = nil
+	s.cmd, s.frozen = nil, false
 }
 
 // Freeze stops the process with SIGSTOP: the kernel still accepts
 // connections and buffers requests, but nothing answers until Thaw.
-func (s *Server) Freeze() error { return s.signal(syscall.SIGSTOP) }
+func (s *Server) Freeze() error { return s.signal(syscall.SIGSTOP, true) }
 
 // Thaw resumes a frozen process with SIGCONT.
-func (s *Server) Thaw() error { return s.signal(syscall.SIGCONT) }
+func (s *Server) Thaw() error { return s.signal(syscall.SIGCONT, false) }
 
-func (s *Server) signal(sig syscall.Signal) error {
+func (s *Server) signal(sig syscall.Signal, frozen bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
-		return fmt.Errorf("server: %v to %s: the server was killed", sig, s.addr)
+		return fmt.Errorf("server: %v to 127.0.0.1:%d: the server was killed", sig, s.port)
 	}
-	return s.cmd.Process.Signal(sig)
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	s.frozen = frozen
+	return nil
 }
 
 // freePort returns a loopback port that was free a moment ago, never 6379.
@@ -163,41 +218,6 @@ func freePort() (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("server: no free port on 127.0.0.1")
-}
-
-// pidAt asks the server at addr for its process id with a raw INFO.
-func pidAt(addr string) (int, error) {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := io.WriteString(c, "INFO server\r\n"); err != nil {
-		return 0, err
-	}
-	r := bufio.NewReader(c)
-	head, err := r.ReadString('\n')
-	if err != nil {
-		return 0, err
-	}
-	if !strings.HasPrefix(head, "$") {
-		return 0, fmt.Errorf("INFO answered %q", strings.TrimSpace(head))
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(head[1:]))
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("INFO answered %q", strings.TrimSpace(head))
-	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return 0, err
-	}
-	for line := range bytes.Lines(body) {
-		if v, ok := bytes.CutPrefix(line, []byte("process_id:")); ok {
-			return strconv.Atoi(string(bytes.TrimSpace(v)))
-		}
-	}
-	return 0, fmt.Errorf("INFO has no process_id")
 }
 
 // tail returns the end of the log at path, for failure messages.

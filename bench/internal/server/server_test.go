@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -70,5 +71,54 @@ func TestLifecycle(t *testing.T) {
 	s.Kill() // a second Kill does nothing
 	if s.Addr() != addr {
 		t.Fatalf("Addr changed after Kill: %s, was %s", s.Addr(), addr)
+	}
+}
+
+func TestRestartKeepsPortAndData(t *testing.T) {
+	s := Start(t, "--appendonly", "yes", "--appendfsync", "no")
+	addr := s.Addr()
+	if _, err := s.Do("SET", "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	s.Kill()
+	if s.Running() {
+		t.Fatal("Running after Kill")
+	}
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr() != addr {
+		t.Fatalf("Restart moved the server from %s to %s", addr, s.Addr())
+	}
+	if v, err := s.Do("GET", "k"); err != nil || v != "v" {
+		t.Fatalf("GET k after a restart with the AOF on: %v, %v; want v", v, err)
+	}
+	if err := s.Restart(); err == nil {
+		t.Fatal("Restart of a running server: no error")
+	}
+	if _, err := s.Do("NOSUCHCOMMAND"); !errors.As(err, new(ReplyError)) {
+		t.Fatalf("an unknown command: %v, want a ReplyError", err)
+	}
+	info, err := s.Info("server")
+	if err != nil || info["tcp_port"] != strconv.Itoa(s.Port()) {
+		t.Fatalf("INFO server: tcp_port %q, %v; want %d", info["tcp_port"], err, s.Port())
+	}
+}
+
+func TestCluster(t *testing.T) {
+	c, err := LaunchCluster(t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Kill)
+	if n := len(c.Addrs()); n != 3 {
+		t.Fatalf("%d addresses, want 3", n)
+	}
+	// "foo" hashes to slot 12182, the third master's.
+	if _, err := c.Masters()[2].Do("SET", "foo", "bar"); err != nil {
+		t.Fatalf("SET foo on the master of its slot: %v", err)
+	}
+	if _, err := c.Masters()[0].Do("SET", "foo", "bar"); err == nil || !strings.HasPrefix(err.Error(), "server: MOVED 12182 ") {
+		t.Fatalf("SET foo on another master: %v, want MOVED 12182", err)
 	}
 }
