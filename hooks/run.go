@@ -206,24 +206,9 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 			c.stamp(nil) // a batch the top hook sends carries no errors (node.go)
 		}
 		v, err := h.attempt(ctx, c, r, true)
-		if err == nil || err == redis.Nil {
-			g.done(t, breaker.Success)
-			h.emit(ctx, policy.Event{Kind: policy.Recovered, Command: f.Command, Node: g.name(),
-				Attempt: f.Attempt, Class: f.Class, Err: f.Err})
-			return err
+		if end, res := h.ended(ctx, c, r, g, t, f, err, last); end {
+			return res
 		}
-		if last != nil && brokenConn(err) {
-			// A dedicated connection (Conn, the Tx of Watch) that the last
-			// failure broke: the retry could not be sent, and no later one
-			// can be. It was no attempt: no verdict, no budget spent.
-			g.done(t, breaker.Ignore)
-			h.eng.Budget.Refund()
-			c.keepLast(err, last)
-			f.Attempt--
-			return h.finish(ctx, c, r, g, f, stopped{policy.ConnBroken, last})
-		}
-		// A call counts once against the node, at its first attempt.
-		g.done(t, breaker.Ignore)
 		c.describe(h.eng, f, err, v)
 		if v != nil {
 			g = v.node
@@ -238,6 +223,30 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 			h.reload()
 		}
 	}
+}
+
+// ended reports whether the retry that just returned err ends the call,
+// and with what: a success, or a dedicated connection (Conn, the Tx of
+// Watch) that the last failure broke, so that the retry could not be sent
+// and no later one can be; that was no attempt: no verdict, no budget
+// spent. Otherwise the retry's failure goes to the breaker as Ignore: a
+// call counts once against its node, at its first attempt.
+func (h *retryHook) ended(ctx context.Context, c *call, r *rules, g *guard, t breaker.Ticket, f *policy.Failure, err, last error) (bool, error) {
+	switch {
+	case err == nil || err == redis.Nil:
+		g.done(t, breaker.Success)
+		h.emit(ctx, policy.Event{Kind: policy.Recovered, Command: f.Command, Node: g.name(),
+			Attempt: f.Attempt, Class: f.Class, Err: f.Err})
+		return true, err
+	case last != nil && brokenConn(err):
+		g.done(t, breaker.Ignore)
+		h.eng.Budget.Refund()
+		c.keepLast(err, last)
+		f.Attempt--
+		return true, h.finish(ctx, c, r, g, f, stopped{policy.ConnBroken, last})
+	}
+	g.done(t, breaker.Ignore)
+	return false, nil
 }
 
 // inputs are what Stop needs to know of the call's context, the clock and

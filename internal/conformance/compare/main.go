@@ -275,6 +275,28 @@ type verdict struct {
 }
 
 func report(b, h *run, rbs, rhs []*run, unhooked map[string]bool) int {
+	if !sane(b, h) {
+		return 2
+	}
+	printCounts(b, h, unhooked)
+	j := judge(b, h, rbs, rhs)
+	reruns := ""
+	if len(rhs) > 0 || len(rbs) > 0 {
+		reruns = fmt.Sprintf(" (reproduced in %d focused hooked rerun(s), passing %d bare rerun(s))", len(rhs), len(rbs))
+	}
+	fmt.Printf("differences:           %d%s\n", len(j.diffs), reruns)
+	printJudgement(j)
+	printBothFailed(b, h)
+	if len(j.diffs) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// sane warns about runs that did not see the same suite, and reports
+// false when the bare run's suite itself failed, so that its specs say
+// nothing.
+func sane(b, h *run) bool {
 	if len(b.order) != len(h.order) {
 		fmt.Printf("WARNING: the bare report has %d specs, the hooked one %d: the runs did not see the same suite\n",
 			len(b.order), len(h.order))
@@ -287,20 +309,26 @@ func report(b, h *run, rbs, rhs []*run, unhooked map[string]bool) int {
 	for _, k := range b.order {
 		if s := b.specs[k]; s.suite && s.failed() {
 			fmt.Printf("ERROR: the bare run's %s failed, so its specs say nothing:\n%s\n", s.name, indent(s.fail, "    "))
-			return 2
+			return false
 		}
 	}
-	count := func(r *run, f func(spec) bool) int {
-		n := 0
-		for _, s := range r.specs {
-			if !s.suite && f(s) {
-				n++
-			}
+	return true
+}
+
+// count returns the specs of r (suite nodes aside) for which f holds.
+func count(r *run, f func(spec) bool) int {
+	n := 0
+	for _, s := range r.specs {
+		if !s.suite && f(s) {
+			n++
 		}
-		return n
 	}
+	return n
+}
+
+// printCounts prints how many specs ran, were skipped and passed.
+func printCounts(b, h *run, unhooked map[string]bool) {
 	ranB, ranH := count(b, spec.ran), count(h, spec.ran)
-	passB, passH := count(b, spec.passed), count(h, spec.passed)
 	filtered, selfSkip := 0, map[string]int{}
 	internal, nodes := 0, 0
 	for _, s := range b.specs {
@@ -323,10 +351,19 @@ func report(b, h *run, rbs, rhs []*run, unhooked map[string]bool) int {
 	}
 	fmt.Printf("skipped (bare run):    %d by this script's filters, %d by the specs themselves: %s\n",
 		filtered, len(b.specs)-nodes-ranB-filtered, topReasons(selfSkip))
-	fmt.Printf("passed bare:           %d (failed %d)\n", passB, count(b, spec.failed))
-	fmt.Printf("passed hooked:         %d (failed %d)\n", passH, count(h, spec.failed))
+	fmt.Printf("passed bare:           %d (failed %d)\n", count(b, spec.passed), count(b, spec.failed))
+	fmt.Printf("passed hooked:         %d (failed %d)\n", count(h, spec.passed), count(h, spec.failed))
+}
 
-	var diffs, unrepro, flakyBare, skippedHooked []verdict
+// judgement sorts the specs whose outcome differs.
+type judgement struct {
+	diffs, unrepro, flakyBare, skippedHooked []verdict
+}
+
+// judge weighs every spec across the full runs and the reruns: a
+// difference passes every bare run it was in and fails every hooked one.
+func judge(b, h *run, rbs, rhs []*run) judgement {
+	var j judgement
 	for _, k := range b.order {
 		bs := b.specs[k]
 		hs, ok := h.specs[k]
@@ -334,48 +371,54 @@ func report(b, h *run, rbs, rhs []*run, unhooked map[string]bool) int {
 			fmt.Printf("WARNING: %s ran bare only\n", k)
 			continue
 		}
-		v := verdict{key: k, bare: bs, hooked: hs, hookedRuns: 1}
-		if hs.failed() {
-			v.hookedFails = 1
-		}
-		for _, r := range rhs {
-			if s, ok := r.specs[k]; ok && s.ran() {
-				v.hookedRuns++
-				if s.failed() {
-					v.hookedFails++
-					v.hookedRerunErr = s.fail
-				}
-			}
-		}
-		for _, r := range rbs {
-			if s, ok := r.specs[k]; ok && s.ran() {
-				v.bareRerunRuns++
-				if s.passed() {
-					v.bareRerunPass++
-				}
-			}
-		}
+		v := weigh(k, bs, hs, rbs, rhs)
 		bareOK := v.bareRerunPass == v.bareRerunRuns && (bs.passed() || v.bareRerunRuns > 0)
 		switch {
 		case bs.failed() && v.bareRerunPass > 0:
-			flakyBare = append(flakyBare, v)
+			j.flakyBare = append(j.flakyBare, v)
 			if bareOK && hs.failed() && v.hookedFails == v.hookedRuns {
-				diffs = append(diffs, v)
+				j.diffs = append(j.diffs, v)
 			}
 		case bs.passed() && hs.failed() && bareOK && v.hookedFails == v.hookedRuns:
-			diffs = append(diffs, v)
+			j.diffs = append(j.diffs, v)
 		case bs.passed() && hs.failed():
-			unrepro = append(unrepro, v)
+			j.unrepro = append(j.unrepro, v)
 		case bs.passed() && !hs.ran():
-			skippedHooked = append(skippedHooked, v)
+			j.skippedHooked = append(j.skippedHooked, v)
 		}
 	}
-	reruns := ""
-	if len(rhs) > 0 || len(rbs) > 0 {
-		reruns = fmt.Sprintf(" (reproduced in %d focused hooked rerun(s), passing %d bare rerun(s))", len(rhs), len(rbs))
+	return j
+}
+
+// weigh counts one spec's runs and failures across the reruns.
+func weigh(k string, bs, hs spec, rbs, rhs []*run) verdict {
+	v := verdict{key: k, bare: bs, hooked: hs, hookedRuns: 1}
+	if hs.failed() {
+		v.hookedFails = 1
 	}
-	fmt.Printf("differences:           %d%s\n", len(diffs), reruns)
-	for i, v := range diffs {
+	for _, r := range rhs {
+		if s, ok := r.specs[k]; ok && s.ran() {
+			v.hookedRuns++
+			if s.failed() {
+				v.hookedFails++
+				v.hookedRerunErr = s.fail
+			}
+		}
+	}
+	for _, r := range rbs {
+		if s, ok := r.specs[k]; ok && s.ran() {
+			v.bareRerunRuns++
+			if s.passed() {
+				v.bareRerunPass++
+			}
+		}
+	}
+	return v
+}
+
+// printJudgement prints the differences and the specs that came close.
+func printJudgement(j judgement) {
+	for i, v := range j.diffs {
 		fmt.Printf("\n--- difference %d: %s\n", i+1, v.bare.name)
 		fmt.Printf("    at %s; hooked: failed %d of %d runs", v.bare.focus, v.hookedFails, v.hookedRuns)
 		if v.bareRerunRuns > 0 {
@@ -387,53 +430,53 @@ func report(b, h *run, rbs, rhs []*run, unhooked map[string]bool) int {
 		fmt.Println()
 		fmt.Println(indent(v.hooked.fail, "    "))
 	}
-	if len(unrepro) > 0 {
-		fmt.Printf("\nnot reproducible (failed the full hooked run, passed a hooked rerun): %d\n", len(unrepro))
-		for _, v := range unrepro {
+	if len(j.unrepro) > 0 {
+		fmt.Printf("\nnot reproducible (failed the full hooked run, passed a hooked rerun): %d\n", len(j.unrepro))
+		for _, v := range j.unrepro {
 			fmt.Printf("  - %s (%s): failed %d of %d hooked runs\n", v.bare.name, v.bare.focus, v.hookedFails, v.hookedRuns)
 			fmt.Println(indent(v.hooked.fail, "      "))
 		}
 	}
-	if len(flakyBare) > 0 {
-		fmt.Printf("\nflaky bare (failed the full bare run, passed a bare rerun): %d\n", len(flakyBare))
-		for _, v := range flakyBare {
+	if len(j.flakyBare) > 0 {
+		fmt.Printf("\nflaky bare (failed the full bare run, passed a bare rerun): %d\n", len(j.flakyBare))
+		for _, v := range j.flakyBare {
 			fmt.Printf("  - %s (%s): passed %d of %d bare reruns\n", v.bare.name, v.bare.focus, v.bareRerunPass, v.bareRerunRuns)
 		}
 	}
-	if len(skippedHooked) > 0 {
-		fmt.Printf("\npassed bare, skipped hooked (not counted as differences): %d\n", len(skippedHooked))
-		for i, v := range skippedHooked {
+	if len(j.skippedHooked) > 0 {
+		fmt.Printf("\npassed bare, skipped hooked (not counted as differences): %d\n", len(j.skippedHooked))
+		for i, v := range j.skippedHooked {
 			if i == 20 {
-				fmt.Printf("  ... and %d more (see the reports)\n", len(skippedHooked)-i)
+				fmt.Printf("  ... and %d more (see the reports)\n", len(j.skippedHooked)-i)
 				break
 			}
 			fmt.Printf("  - %s (%s)\n", v.bare.name, v.bare.focus)
 		}
 	}
-	// Specs that fail both ways say something about this machine, not the
-	// hook; they are listed in the full reports.
+}
+
+// printBothFailed lists, by file, the specs that fail both ways: they say
+// something about this machine, not the hook.
+func printBothFailed(b, h *run) {
 	both := map[string]int{}
 	for _, k := range b.order {
 		if b.specs[k].failed() && h.specs[k].failed() {
 			both[b.specs[k].focus[:strings.LastIndexByte(b.specs[k].focus, ':')]]++
 		}
 	}
-	if len(both) > 0 {
-		files := make([]string, 0, len(both))
-		for f := range both {
-			files = append(files, f)
-		}
-		sort.Strings(files)
-		var parts []string
-		for _, f := range files {
-			parts = append(parts, fmt.Sprintf("%s %d", f, both[f]))
-		}
-		fmt.Printf("\nfailed bare and hooked (this machine's Redis 7.0, not the hook): %s\n", strings.Join(parts, ", "))
+	if len(both) == 0 {
+		return
 	}
-	if len(diffs) > 0 {
-		return 1
+	files := make([]string, 0, len(both))
+	for f := range both {
+		files = append(files, f)
 	}
-	return 0
+	sort.Strings(files)
+	var parts []string
+	for _, f := range files {
+		parts = append(parts, fmt.Sprintf("%s %d", f, both[f]))
+	}
+	fmt.Printf("\nfailed bare and hooked (this machine's Redis 7.0, not the hook): %s\n", strings.Join(parts, ", "))
 }
 
 func topReasons(m map[string]int) string {

@@ -102,6 +102,30 @@ func rewriteFile(name string, totals map[string]int, sentinels *int) (int, int, 
 		// without an import cycle; they run unhooked in both runs.
 		return 0, 0, nil
 	}
+	local := redisName(f)
+	if local == "" || local == "_" || local == "." {
+		return 0, 0, nil
+	}
+	edits, skipped := findCalls(f, fset.File(f.Pos()), local, totals, sentinels)
+	if len(edits) == 0 {
+		return 0, skipped, nil
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].start > edits[j].start })
+	out := src
+	for _, e := range edits {
+		if strings.ContainsRune(string(out[e.start:e.end]), '\n') {
+			return 0, 0, fmt.Errorf("%s: a selector spans lines at offset %d", name, e.start)
+		}
+		out = append(out[:e.start:e.start], append([]byte(e.text), out[e.end:]...)...)
+	}
+	if bytes.Equal(out, src) {
+		return 0, skipped, nil
+	}
+	return len(edits), skipped, os.WriteFile(name, out, 0o644)
+}
+
+// redisName returns the name under which f imports go-redis, or "".
+func redisName(f *ast.File) string {
 	local := ""
 	for _, imp := range f.Imports {
 		p, _ := strconv.Unquote(imp.Path.Value)
@@ -113,11 +137,13 @@ func rewriteFile(name string, totals map[string]int, sentinels *int) (int, int, 
 			local = imp.Name.Name
 		}
 	}
-	if local == "" || local == "_" || local == "." {
-		return 0, 0, nil
-	}
+	return local
+}
+
+// findCalls returns the edits that point f's constructor calls at their
+// wrappers, and how many it left alone inside node factories.
+func findCalls(f *ast.File, tf *token.File, local string, totals map[string]int, sentinels *int) ([]edit, int) {
 	factories := nodeFactories(f)
-	tf := fset.File(f.Pos())
 	var edits []edit
 	skipped := 0
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -150,21 +176,7 @@ func rewriteFile(name string, totals map[string]int, sentinels *int) (int, int, 
 		totals[sel.Sel.Name]++
 		return true
 	})
-	if len(edits) == 0 {
-		return 0, skipped, nil
-	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].start > edits[j].start })
-	out := src
-	for _, e := range edits {
-		if strings.ContainsRune(string(out[e.start:e.end]), '\n') {
-			return 0, 0, fmt.Errorf("%s: a selector spans lines at offset %d", name, e.start)
-		}
-		out = append(out[:e.start:e.start], append([]byte(e.text), out[e.end:]...)...)
-	}
-	if bytes.Equal(out, src) {
-		return 0, skipped, nil
-	}
-	return len(edits), skipped, os.WriteFile(name, out, 0o644)
+	return edits, skipped
 }
 
 // nodeFactories returns the func literals that build a cluster's or a
