@@ -16,7 +16,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-retryable/retryable/backoff"
-	"github.com/go-retryable/retryable/breaker"
 	"github.com/go-retryable/retryable/hooks"
 	"github.com/go-retryable/retryable/policy"
 )
@@ -50,7 +49,7 @@ var contenders = []contender{
 			"jitter factor 0.5, `ReturnLastFailure`, the default retry budget (`budget.New()`: retries at most 20% " +
 			"of executions in flight, at least 3), aborting on an open breaker or the caller's context; " +
 			"circuit breaker as in its docs' example (opens after 5 failures in a row, closes after " +
-			"2 successes) with its 1-minute delay shortened to 5 s, the open time of `policy.Default()`. " +
+			"2 successes) with its 1-minute delay shortened to 5 s (Polly's default break duration). " +
 			"Both treat as failures every error except `redis.Nil`, the caller's context errors and error " +
 			"replies other than LOADING, READONLY, CLUSTERDOWN, TRYAGAIN and MASTERDOWN. One breaker guards " +
 			"the whole client, also in a cluster: failsafe-go knows no nodes.",
@@ -73,8 +72,9 @@ var contenders = []contender{
 		name: "retryable",
 		how: "this library as its README's quick start has it: `hooks.NewUniversalClient` (go-redis's retries off, " +
 			"context deadlines on) with `policy.Default()` (3 attempts, full-jitter backoff 20 ms to 1 s, " +
-			"a breaker per node opening after 5 failures in a row for 5 s, a retry budget of 20% plus 10/s) " +
-			"and go-redis's other defaults (`ReadTimeout` 5 s).",
+			"a breaker per node opening after 5 failed calls in a row, open 25-50 ms at first and up to 250-500 ms " +
+			"while its own PING probes fail, a retry budget of 20% plus 10/s) and go-redis's other defaults " +
+			"(`ReadTimeout` 5 s).",
 		build: func(t target) (*conn, error) {
 			rdb, err := hooks.NewUniversalClient(t.options(nil), policy.Default())
 			return &conn{rdb: rdb}, err
@@ -82,11 +82,9 @@ var contenders = []contender{
 	},
 	{
 		name: "retryable-tuned",
-		how: "this library tuned for these faults: the tuned go-redis timeouts (`ReadTimeout` 500 ms, ...) and " +
-			"`policy.Default()` changed to 4 attempts within 1 s, full-jitter backoff 10 to 250 ms, and a breaker " +
-			"per node whose open time starts at 100 ms and doubles (equal jitter) up to 1 s while probes fail, " +
-			"instead of a fixed 5 s: a Redis node has no stand-in, so every moment its breaker stays open after " +
-			"it is back is an outage of the client's making.",
+		how: "this library tuned for these faults: the tuned go-redis timeouts (`ReadTimeout` 500 ms, ...), so " +
+			"that a frozen node is found out in half a second rather than five, and `policy.Default()` changed " +
+			"to 4 attempts within 1 s with full-jitter backoff 10 to 250 ms; the breaker keeps its defaults.",
 		build: func(t target) (*conn, error) {
 			p, err := tunedPolicy()
 			if err != nil {
@@ -125,11 +123,6 @@ func tunedPolicy() (policy.Policy, error) {
 		policy.MaxAttempts(4),
 		policy.MaxElapsed(time.Second),
 		policy.Backoff(backoff.FullJitter(backoff.NewExponential(10*time.Millisecond, 250*time.Millisecond, 2))),
-		policy.Breaker(breaker.Settings{
-			ConsecutiveFailures: 5,
-			OpenTimeout:         100 * time.Millisecond,
-			OpenBackoff:         backoff.EqualJitter(backoff.NewExponential(100*time.Millisecond, time.Second, 2)),
-		}),
 	)
 }
 
