@@ -393,8 +393,8 @@ func (r *report) markdown(js jsonReport, charts map[string][]string) string {
 		"- One run on a shared 2-core machine (other tenants included): small differences (a few percent, a " +
 		"bucket of recovery, a p99 in steady traffic) are noise.\n" +
 		"- Loopback only: no real network latency or packet loss beyond what Toxiproxy injects.\n" +
-		"- The library's breaker is about to change (a short, growing, probe-driven open time instead of 5 s; a failed " +
-		"call returning the node's own error); `retryable-tuned` approximates the first with today's settings.\n")
+		"- failsafe-go's breaker keeps a fixed delay (5 s here); this library's is probe-driven (25-500 ms), so " +
+		"the recovery columns compare two designs, not two tunings of one.\n")
 	return b.String()
 }
 
