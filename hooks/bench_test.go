@@ -119,3 +119,23 @@ func BenchmarkRefused(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRefusedClient is BenchmarkRefused through a real client, as a
+// caller sees it; compare with a bare client's call to a node that answers
+// at once (go-redis itself allocates the command and its arguments).
+func BenchmarkRefusedClient(b *testing.B) {
+	ctx := context.Background()
+	p := policy.Default()
+	c, err := NewClient(&redis.Options{Addr: "127.0.0.1:1"}, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	p.Breakers().Get("127.0.0.1:1").ForceOpen()
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.Get(ctx, "k").Err() == nil {
+			b.Fatal("not refused")
+		}
+	}
+}
