@@ -42,7 +42,9 @@
 // of a plain client, each node of a ClusterClient (nodes found later
 // too), each shard of a Ring, and for a Sentinel client the master it is
 // connected to, keyed by the master's address, so that after a failover
-// the new master is not held back by the old one's open breaker. A call
+// the new master is not held back by the old one's open breaker (while
+// that breaker refuses calls, a [NewFailoverClient] asks the Sentinels
+// which master they name and moves to a new one as soon as they do). A call
 // counts once against its node's breaker, at its first attempt. An open
 // breaker refuses calls in microseconds and checks the node itself with a
 // PING on a connection of its own, then through the client; callers are

@@ -52,7 +52,11 @@ type retryHook struct {
 	// failover is set on a Sentinel client: DialHook then keys the
 	// breaker by the address the connection reached.
 	failover bool
-	client   *redis.Client // the plain or Sentinel client, for probes
+	// watch asks the Sentinels for a new master while the breaker
+	// refuses calls (sentinel.go); set by NewFailoverClient, nil
+	// elsewhere.
+	watch  *masterWatch
+	client *redis.Client // the plain or Sentinel client, for probes
 	// inFlight is the table the node hooks read, at the top of a
 	// ClusterClient or Ring; nil elsewhere.
 	inFlight *inFlight

@@ -103,12 +103,25 @@ func check(cfg installConfig, what string, maxRetries, dialerRetries int, ctxTim
 }
 
 func installClient(c *redis.Client, p policy.Policy) {
+	c.AddHook(clientHook(c, p))
+}
+
+func clientHook(c *redis.Client, p policy.Policy) *retryHook {
 	node, failover := c.Options().Addr, false
 	if node == "FailoverClient" {
 		// Until it reaches a master, a Sentinel client's node is unknown.
 		node, failover = "sentinel", true
 	}
-	c.AddHook(newClientHook(p, c, node, failover))
+	return newClientHook(p, c, node, failover)
+}
+
+// installFailover installs p on a client that NewFailoverClient made
+// from opt, with the master watch (sentinel.go), which needs the
+// Sentinels' addresses that the client does not expose.
+func installFailover(c *redis.Client, p policy.Policy, opt *redis.FailoverOptions) {
+	h := clientHook(c, p)
+	h.watch = newMasterWatch(opt)
+	c.AddHook(h)
 }
 
 func installCluster(c *redis.ClusterClient, p policy.Policy) {
@@ -162,10 +175,12 @@ func NewClient(opt *redis.Options, p policy.Policy) (*redis.Client, error) {
 // own retries off and context deadlines on. Its breaker is the one of the
 // master it is connected to, keyed by the master's address: after a
 // failover the new master has a breaker of its own, which the old master's
-// open one does not hold back.
+// open one does not hold back. While that breaker refuses calls, the
+// client asks the Sentinels (at most every 50 ms, never the master) which
+// master they name, and moves to the new one as soon as they name it.
 func NewFailoverClient(opt *redis.FailoverOptions, p policy.Policy) (*redis.Client, error) {
 	return construct("NewFailoverClient", opt, func(o *redis.FailoverOptions) bool { return o.MasterName != "" },
-		redis.NewFailoverClient, func(c *redis.Client) { installClient(c, p) },
+		redis.NewFailoverClient, func(c *redis.Client) { installFailover(c, p, opt) },
 		func(o *redis.FailoverOptions) (*int, *int, *bool) {
 			return &o.MaxRetries, &o.DialerRetries, &o.ContextTimeoutEnabled
 		})

@@ -96,6 +96,7 @@ func (h *retryHook) run(ctx context.Context, c *call) error {
 		if c.handshake() || isProbe(ctx) {
 			return c.send(ctx) // as in enter
 		}
+		h.watch.poke(h)
 		return h.failed(ctx, c, r, g, t, err, nil, false)
 	}
 	if h.budget != nil && !c.handshake() {
@@ -200,6 +201,7 @@ func (h *retryHook) loop(ctx context.Context, c *call, r *rules, g *guard, f *po
 		if err != nil {
 			// The breaker opened since the last attempt: the node's last
 			// error stands.
+			h.watch.poke(h)
 			return h.finish(ctx, c, r, g, f, stopped{policy.CircuitOpen, orRefusal(last, err)})
 		}
 		if c.cmds != nil {
