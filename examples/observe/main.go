@@ -30,12 +30,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -83,7 +80,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rdb, err := hooks.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: 250 * time.Millisecond, Dialer: failFirstDial()}, p)
+	rdb, err := hooks.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: 250 * time.Millisecond, Dialer: program.FailFirstDial()}, p)
 	if err != nil {
 		return err
 	}
@@ -138,17 +135,4 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 		return slog.Attr{}
 	}
 	return a
-}
-
-// failFirstDial returns a go-redis Dialer whose first dial fails with a
-// refused connection, as a Redis that is still starting refuses it.
-func failFirstDial() func(ctx context.Context, network, addr string) (net.Conn, error) {
-	var dials atomic.Int64
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if dials.Add(1) == 1 {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connection refused (simulated)")}
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
 }

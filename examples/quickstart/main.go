@@ -10,11 +10,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -54,7 +51,7 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// hooks.NewClient is redis.NewClient with the policy installed (and
 	// go-redis's own retries off, so that the two do not multiply).
-	rdb, err := hooks.NewClient(&redis.Options{Addr: srv.Addr, Dialer: failFirstDial()}, p)
+	rdb, err := hooks.NewClient(&redis.Options{Addr: srv.Addr, Dialer: program.FailFirstDial()}, p)
 	if err != nil {
 		return err
 	}
@@ -75,17 +72,4 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "GET no-such-key: err == redis.Nil is %v (class %v: a miss is an answer, not a failure)\n",
 		err == redis.Nil, retryable.Classify(err))
 	return nil
-}
-
-// failFirstDial returns a go-redis Dialer whose first dial fails with a
-// refused connection, so that this example shows a retry on any server.
-func failFirstDial() func(ctx context.Context, network, addr string) (net.Conn, error) {
-	var dials atomic.Int64
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if dials.Add(1) == 1 {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connection refused (simulated)")}
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
 }

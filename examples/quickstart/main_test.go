@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"net"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/examples/internal/examplestest"
 	"github.com/go-retryable/retryable/examples/internal/program"
 )
@@ -57,21 +54,4 @@ func TestRun(t *testing.T) {
 			}
 		})
 	}
-}
-
-// The example's dialer fails the way a restarting Redis does: the policy
-// sees a refused dial, which proves the command was not sent.
-func Example_failFirstDial() {
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer l.Close()
-	dial := failFirstDial()
-
-	_, err := dial(context.Background(), "tcp", l.Addr().String())
-	fmt.Println(retryable.Classify(err), retryable.Executed(err))
-	c, err := dial(context.Background(), "tcp", l.Addr().String())
-	fmt.Println(err)
-	c.Close()
-	// Output:
-	// Connection not executed
-	// <nil>
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-retryable/retryable"
 	"github.com/go-retryable/retryable/examples/internal/examplestest"
 	"github.com/go-retryable/retryable/examples/internal/program"
 )
@@ -174,4 +175,21 @@ func TestUntil(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(err.Error(), "never: ") {
 		t.Errorf("Until a condition that never holds = %v", err)
 	}
+}
+
+// FailFirstDial's dialer fails the way a restarting Redis does: the policy
+// sees a refused dial, which proves the command was not sent.
+func ExampleFailFirstDial() {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer l.Close()
+	dial := program.FailFirstDial()
+
+	_, err := dial(context.Background(), "tcp", l.Addr().String())
+	fmt.Println(retryable.Classify(err), retryable.Executed(err))
+	c, err := dial(context.Background(), "tcp", l.Addr().String())
+	fmt.Println(err)
+	c.Close()
+	// Output:
+	// Connection not executed
+	// <nil>
 }
