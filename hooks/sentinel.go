@@ -106,7 +106,10 @@ func (w *masterWatch) check(h *retryHook) {
 		if ap, err := netip.ParseAddrPort(named); err != nil || !ap.IsValid() || named == h.cur.Load().name() {
 			return
 		}
-		dial := h.client.Options().Dialer
+		dial := h.client.Options().Dialer // go-redis's failover dialer
+		if dial == nil {
+			return
+		}
 		conn, err := dial(ctx, "tcp", named)
 		if err != nil {
 			return // the next check tries again
